@@ -1,0 +1,84 @@
+// Package auth issues and checks API tokens. A token is shown once, when it
+// is created; the database keeps only its SHA-256, so a leaked database
+// holds no usable credentials.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"certflow/workflow"
+)
+
+// TokenPrefix marks certflow tokens, so a leaked one is recognisable.
+const TokenPrefix = "cf_"
+
+// NewToken returns a fresh random token.
+func NewToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is what the database keeps of a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Authenticate returns the actor a bearer token belongs to, or
+// workflow.ErrUnauthenticated.
+func Authenticate(ctx context.Context, store workflow.Store, token string, now time.Time) (*workflow.Actor, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, workflow.ErrUnauthenticated
+	}
+	var a workflow.Actor
+	err := store.View(ctx, func(tx workflow.Tx) (err error) {
+		a, err = tx.ActorByTokenHash(ctx, HashToken(token), now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// AddUser creates a user with roles and, when token is empty, a new random
+// token; it returns the user's ID and the token (shown once).
+func AddUser(ctx context.Context, store workflow.Store, name string, personID int64, roles []workflow.RoleBinding, token string, expires *time.Time) (int64, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return 0, "", workflow.Invalid("name", "required")
+	}
+	for _, r := range roles {
+		if !r.Role.Valid() {
+			return 0, "", workflow.Invalid("role", fmt.Sprintf("unknown role %q", r.Role))
+		}
+	}
+	if token == "" {
+		token = NewToken()
+	}
+	var id int64
+	err := store.Update(ctx, func(tx workflow.Tx) error {
+		for _, r := range roles {
+			if _, err := tx.OrgUnit(ctx, r.OrgUnitID); err != nil {
+				return workflow.Invalid("org_unit", fmt.Sprintf("no org unit %d", r.OrgUnitID))
+			}
+		}
+		var err error
+		if id, err = tx.CreateUser(ctx, name, personID, roles); err != nil {
+			return err
+		}
+		return tx.CreateToken(ctx, id, HashToken(token), expires)
+	})
+	if err != nil {
+		return 0, "", err
+	}
+	return id, token, nil
+}

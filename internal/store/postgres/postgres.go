@@ -1,0 +1,84 @@
+// Package postgres is certflow's production store: PostgreSQL through
+// pgx/v5 (its database/sql adapter over a pgxpool, so the SQL is shared with
+// SQLite), with River's database/sql driver for jobs in the same database.
+// Several app instances may share one database: every write is guarded by a
+// version check or a unique constraint.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+
+	"certflow/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the PostgreSQL migration files.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Dialect is PostgreSQL's side of the shared SQL.
+func Dialect() sqlstore.Dialect {
+	code := func(err error) string {
+		var e *pgconn.PgError
+		if errors.As(err, &e) {
+			return e.Code
+		}
+		return ""
+	}
+	return sqlstore.Dialect{
+		Name:        "postgres",
+		Migrations:  Migrations(),
+		IsUnique:    func(err error) bool { return code(err) == "23505" },
+		IsRetryable: func(err error) bool { c := code(err); return c == "40001" || c == "40P01" },
+	}
+}
+
+// Open connects to url, migrates certflow's and River's tables, and returns
+// the store with River wired for document jobs. Close the pool with
+// store.DB().Close() and pool.Close().
+func Open(ctx context.Context, url string) (*sqlstore.Store, *sqlstore.Queue, *pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, nil, nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	s := sqlstore.New(db, Dialect(), nil)
+	fail := func(err error) (*sqlstore.Store, *sqlstore.Queue, *pgxpool.Pool, error) {
+		db.Close()
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		return fail(err)
+	}
+	driver := riverdatabasesql.New(db)
+	if err := sqlstore.MigrateRiver(ctx, driver); err != nil {
+		return fail(err)
+	}
+	q, err := s.NewQueue(driver)
+	if err != nil {
+		return fail(err)
+	}
+	return s, q, pool, nil
+}

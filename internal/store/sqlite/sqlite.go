@@ -1,0 +1,97 @@
+// Package sqlite is certflow's embedded store: one SQLite file in WAL mode,
+// through the pure-Go modernc.org/sqlite driver, with River's SQLite driver
+// for jobs in the same file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"certflow/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the SQLite migration files.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Dialect is SQLite's side of the shared SQL.
+func Dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Name:       "sqlite",
+		Migrations: Migrations(),
+		IsUnique: func(err error) bool {
+			var e *sqlite.Error
+			return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+		},
+		IsRetryable: func(err error) bool {
+			var e *sqlite.Error
+			return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY)
+		},
+	}
+}
+
+// DSN turns a file path (or sqlite:// URL) into the modernc DSN certflow
+// uses: WAL, a busy timeout, foreign keys, BEGIN IMMEDIATE for every
+// transaction (read-then-write transactions otherwise fail with
+// BUSY_SNAPSHOT) and times in SQLite's text format.
+func DSN(path string) string {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the SQLite file at path, migrates it and
+// River's tables, and returns the store with River wired for document jobs.
+func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, error) {
+	db, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer, and River's SQLite driver
+	// needs it.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := sqlstore.New(db, Dialect(), nil)
+	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	driver := riversqlite.New(db)
+	if err := sqlstore.MigrateRiver(ctx, driver); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	q, err := s.NewQueue(driver)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return s, q, nil
+}

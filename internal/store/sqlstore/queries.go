@@ -1,0 +1,600 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"certflow/workflow"
+)
+
+const orgUnitCols = `id, COALESCE(parent_id, 0), kind, level, name, region_code, leadership_kind, dept_id, path, version`
+
+func scanOrgUnit(r interface{ Scan(...any) error }) (workflow.OrgUnit, error) {
+	var u workflow.OrgUnit
+	err := r.Scan(&u.ID, &u.ParentID, &u.Kind, &u.Level, &u.Name, &u.Region, &u.LeadershipKind, &u.DeptID, &u.Path, &u.Version)
+	return u, err
+}
+
+func (t *tx) OrgUnit(ctx context.Context, id int64) (workflow.OrgUnit, error) {
+	u, err := scanOrgUnit(t.tx.QueryRowContext(ctx, `SELECT `+orgUnitCols+` FROM org_units WHERE id = $1`, id))
+	return u, notFound(t.s.interpret(err), "org unit", id)
+}
+
+func (t *tx) OrgChain(ctx context.Context, id int64) ([]int64, error) {
+	var path string
+	err := t.tx.QueryRowContext(ctx, `SELECT d.path FROM org_units u JOIN org_units d ON d.id = u.dept_id WHERE u.id = $1`, id).Scan(&path)
+	if err != nil {
+		return nil, notFound(t.s.interpret(err), "org unit", id)
+	}
+	return parsePath(path)
+}
+
+func parsePath(p string) ([]int64, error) {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	out := make([]int64, 0, len(parts))
+	for _, s := range parts {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: bad org path %q", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func (t *tx) ListOrgUnits(ctx context.Context, sc workflow.Scope) ([]workflow.OrgUnit, error) {
+	var args []any
+	q := `SELECT u.id, COALESCE(u.parent_id, 0), u.kind, u.level, u.name, u.region_code, u.leadership_kind, u.dept_id, u.path, u.version
+	      FROM org_units u JOIN org_units d ON d.id = u.dept_id WHERE ` + scopeClause(sc, "d", &args) + ` ORDER BY u.path, u.id`
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	var out []workflow.OrgUnit
+	for rows.Next() {
+		u, err := scanOrgUnit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// CreateOrgUnit inserts u and derives its department and path: a
+// department's path extends its parent department's; any other unit belongs
+// to its parent's department.
+func (t *tx) CreateOrgUnit(ctx context.Context, u *workflow.OrgUnit) error {
+	var parentPath string
+	var parentDept int64
+	if u.ParentID != 0 {
+		p, err := t.OrgUnit(ctx, u.ParentID)
+		if err != nil {
+			return err
+		}
+		parentDept = p.DeptID
+		d, err := t.OrgUnit(ctx, p.DeptID)
+		if err != nil {
+			return err
+		}
+		parentPath = d.Path
+	} else {
+		parentPath = "/"
+	}
+	var parent any
+	if u.ParentID != 0 {
+		parent = u.ParentID
+	}
+	id, err := t.insert(ctx, `INSERT INTO org_units (parent_id, kind, level, name, region_code, leadership_kind, path, version)
+		VALUES ($1, $2, $3, $4, $5, $6, '', 1) RETURNING id`, parent, u.Kind, u.Level, u.Name, u.Region, u.LeadershipKind)
+	if err != nil {
+		return err
+	}
+	u.ID, u.Version = id, 1
+	if u.Kind == workflow.UnitDepartment {
+		u.DeptID, u.Path = id, parentPath+strconv.FormatInt(id, 10)+"/"
+	} else {
+		u.DeptID, u.Path = parentDept, ""
+	}
+	_, err = t.exec(ctx, `UPDATE org_units SET dept_id = $1, path = $2 WHERE id = $3`, u.DeptID, u.Path, id)
+	return err
+}
+
+const personCols = `p.id, p.name, p.sex, p.birth_date, p.id_number, p.title, p.education, p.major, p.staffed, p.enforcement_post, p.org_unit_id, p.employment, p.version`
+
+func scanPerson(r interface{ Scan(...any) error }) (workflow.Person, error) {
+	var p workflow.Person
+	err := r.Scan(&p.ID, &p.Name, &p.Sex, &p.BirthDate, &p.IDNumber, &p.Title, &p.Education, &p.Major, &p.Staffed, &p.Post, &p.OrgUnitID, &p.Employment, &p.Version)
+	return p, err
+}
+
+func (t *tx) Person(ctx context.Context, id int64) (workflow.Person, error) {
+	p, err := scanPerson(t.tx.QueryRowContext(ctx, `SELECT `+personCols+` FROM people p WHERE p.id = $1`, id))
+	return p, notFound(t.s.interpret(err), "person", id)
+}
+
+func (t *tx) ListPeople(ctx context.Context, f workflow.PersonFilter) ([]workflow.Person, error) {
+	args := []any{f.After}
+	q := `SELECT ` + personCols + ` FROM people p JOIN org_units u ON u.id = p.org_unit_id JOIN org_units d ON d.id = u.dept_id
+	      WHERE p.id > $1 AND ` + scopeClause(f.Scope, "d", &args)
+	if f.OrgUnitID != 0 {
+		args = append(args, f.OrgUnitID)
+		q += fmt.Sprintf(" AND p.org_unit_id = $%d", len(args))
+	}
+	if f.Name != "" {
+		args = append(args, "%"+f.Name+"%")
+		q += fmt.Sprintf(" AND p.name LIKE $%d", len(args))
+	}
+	if f.IDNumber != "" {
+		args = append(args, f.IDNumber)
+		q += fmt.Sprintf(" AND p.id_number = $%d", len(args))
+	}
+	args = append(args, limit(f.Limit))
+	q += fmt.Sprintf(" ORDER BY p.id LIMIT $%d", len(args))
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Person{}
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+func (t *tx) CreatePerson(ctx context.Context, p *workflow.Person) error {
+	id, err := t.insert(ctx, `INSERT INTO people (name, sex, birth_date, id_number, title, education, major, staffed, enforcement_post, org_unit_id, employment, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING id`,
+		p.Name, p.Sex, p.BirthDate, p.IDNumber, p.Title, p.Education, p.Major, p.Staffed, p.Post, p.OrgUnitID, p.Employment)
+	if err != nil {
+		return err
+	}
+	p.ID, p.Version = id, 1
+	return nil
+}
+
+func (t *tx) UpdatePerson(ctx context.Context, p *workflow.Person) error {
+	r, err := t.exec(ctx, `UPDATE people SET name = $1, sex = $2, birth_date = $3, id_number = $4, title = $5, education = $6, major = $7,
+		staffed = $8, enforcement_post = $9, org_unit_id = $10, employment = $11, version = version + 1
+		WHERE id = $12 AND version = $13`,
+		p.Name, p.Sex, p.BirthDate, p.IDNumber, p.Title, p.Education, p.Major, p.Staffed, p.Post, p.OrgUnitID, p.Employment, p.ID, p.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: person %d changed since version %d", workflow.ErrConflict, p.ID, p.Version)
+	}
+	p.Version++
+	return nil
+}
+
+const trainingCols = `id, person_id, kind, date, passed, score, topics, version`
+
+func scanTraining(r interface{ Scan(...any) error }) (workflow.Training, error) {
+	var tr workflow.Training
+	var score sql.NullFloat64
+	var topics string
+	if err := r.Scan(&tr.ID, &tr.PersonID, &tr.Kind, &tr.Date, &tr.Passed, &score, &topics, &tr.Version); err != nil {
+		return tr, err
+	}
+	if score.Valid {
+		tr.Score = &score.Float64
+	}
+	err := json.Unmarshal([]byte(topics), &tr.Topics)
+	return tr, err
+}
+
+func (t *tx) Trainings(ctx context.Context, personID int64) ([]workflow.Training, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+trainingCols+` FROM trainings WHERE person_id = $1 ORDER BY date, id`, personID)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Training{}
+	for rows.Next() {
+		tr, err := scanTraining(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tr)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+func (t *tx) Training(ctx context.Context, id int64) (workflow.Training, error) {
+	tr, err := scanTraining(t.tx.QueryRowContext(ctx, `SELECT `+trainingCols+` FROM trainings WHERE id = $1`, id))
+	return tr, notFound(t.s.interpret(err), "training", id)
+}
+
+func topicsJSON(ts []int) string {
+	if ts == nil {
+		ts = []int{}
+	}
+	b, _ := json.Marshal(ts)
+	return string(b)
+}
+
+func (t *tx) CreateTraining(ctx context.Context, tr *workflow.Training) error {
+	id, err := t.insert(ctx, `INSERT INTO trainings (person_id, kind, date, passed, score, topics, version) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id`,
+		tr.PersonID, tr.Kind, tr.Date, tr.Passed, tr.Score, topicsJSON(tr.Topics))
+	if err != nil {
+		return err
+	}
+	tr.ID, tr.Version = id, 1
+	return nil
+}
+
+func (t *tx) UpdateTraining(ctx context.Context, tr *workflow.Training) error {
+	r, err := t.exec(ctx, `UPDATE trainings SET kind = $1, date = $2, passed = $3, score = $4, topics = $5, version = version + 1 WHERE id = $6 AND version = $7`,
+		tr.Kind, tr.Date, tr.Passed, tr.Score, topicsJSON(tr.Topics), tr.ID, tr.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: training %d changed since version %d", workflow.ErrConflict, tr.ID, tr.Version)
+	}
+	tr.Version++
+	return nil
+}
+
+const certCols = `c.id, c.person_id, c.kind, c.number, c.issuer, c.categories, c.region, c.issued_on, c.received_on, c.valid_until, c.state, COALESCE(c.replaces, 0), c.case_id, c.org_unit_id, c.version`
+
+func scanCert(r interface{ Scan(...any) error }) (workflow.Certificate, error) {
+	var c workflow.Certificate
+	var cats string
+	if err := r.Scan(&c.ID, &c.PersonID, &c.Kind, &c.Number, &c.Issuer, &cats, &c.Region, &c.IssuedOn, &c.ReceivedOn, &c.ValidUntil, &c.State, &c.Replaces, &c.CaseID, &c.OrgUnitID, &c.Version); err != nil {
+		return c, err
+	}
+	err := json.Unmarshal([]byte(cats), &c.Categories)
+	return c, err
+}
+
+func (t *tx) certificates(ctx context.Context, q string, args ...any) ([]workflow.Certificate, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Certificate{}
+	for rows.Next() {
+		c, err := scanCert(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+func (t *tx) CertificatesOf(ctx context.Context, personID int64) ([]workflow.Certificate, error) {
+	return t.certificates(ctx, `SELECT `+certCols+` FROM certificates c WHERE c.person_id = $1 ORDER BY c.id`, personID)
+}
+
+func (t *tx) ListCertificates(ctx context.Context, f workflow.CertificateFilter) ([]workflow.Certificate, error) {
+	args := []any{f.After}
+	q := `SELECT ` + certCols + ` FROM certificates c JOIN org_units d ON d.id = c.org_unit_id WHERE c.id > $1 AND ` + scopeClause(f.Scope, "d", &args)
+	for _, cond := range []struct {
+		col string
+		val any
+		set bool
+	}{
+		{"c.person_id", f.PersonID, f.PersonID != 0},
+		{"c.state", f.State, f.State != ""},
+		{"c.kind", f.Kind, f.Kind != ""},
+		{"c.number", f.Number, f.Number != ""},
+	} {
+		if cond.set {
+			args = append(args, cond.val)
+			q += fmt.Sprintf(" AND %s = $%d", cond.col, len(args))
+		}
+	}
+	args = append(args, limit(f.Limit))
+	q += fmt.Sprintf(" ORDER BY c.id LIMIT $%d", len(args))
+	return t.certificates(ctx, q, args...)
+}
+
+const caseCols = `id, number, path, state, version, person_id, COALESCE(certificate_id, 0), org_unit_id, preparer_user_id, data, created_at, updated_at`
+
+func scanCase(r interface{ Scan(...any) error }) (workflow.Case, error) {
+	var c workflow.Case
+	var data []byte
+	err := r.Scan(&c.ID, &c.Number, &c.Path, &c.State, &c.Version, &c.PersonID, &c.CertificateID, &c.OrgUnitID, &c.Preparer, &data, &c.CreatedAt, &c.UpdatedAt)
+	c.Data = data
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return c, err
+}
+
+func (t *tx) Case(ctx context.Context, id int64) (workflow.Case, error) {
+	c, err := scanCase(t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases WHERE id = $1`, id))
+	return c, notFound(t.s.interpret(err), "case", id)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// CreateCase inserts c and numbers it region-year-id, e.g. 650100-2026-000012.
+func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
+	id, err := t.insert(ctx, `INSERT INTO cases (path, state, version, person_id, certificate_id, org_unit_id, preparer_user_id, data, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		c.Path, c.State, c.Version, c.PersonID, nullID(c.CertificateID), c.OrgUnitID, c.Preparer, string(c.Data), utc(c.CreatedAt), utc(c.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	dept, err := t.OrgUnit(ctx, c.OrgUnitID)
+	if err != nil {
+		return err
+	}
+	c.ID = id
+	c.Number = fmt.Sprintf("%s-%d-%06d", dept.Region, c.CreatedAt.Year(), id)
+	_, err = t.exec(ctx, `UPDATE cases SET number = $1 WHERE id = $2`, c.Number, id)
+	return err
+}
+
+func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, case_id, seq, event, from_state, to_state, actor_user_id, COALESCE(on_behalf_of_user_id, 0), at, comment, data
+		FROM events WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Event{}
+	for rows.Next() {
+		var e workflow.Event
+		var data []byte
+		if err := rows.Scan(&e.ID, &e.CaseID, &e.Seq, &e.Event, &e.From, &e.To, &e.Actor, &e.OnBehalfOf, &e.At, &e.Comment, &data); err != nil {
+			return nil, err
+		}
+		e.At = e.At.UTC()
+		if len(data) > 0 {
+			e.Data = data
+		}
+		out = append(out, e)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+func scanTask(r interface{ Scan(...any) error }, extra ...any) (workflow.Task, error) {
+	var tk workflow.Task
+	var closed sql.NullTime
+	dst := append([]any{&tk.ID, &tk.CaseID, &tk.Kind, &tk.Role, &tk.OrgUnitID, &tk.Status, &tk.DueOn, &tk.CreatedAt, &closed}, extra...)
+	if err := r.Scan(dst...); err != nil {
+		return tk, err
+	}
+	tk.CreatedAt = tk.CreatedAt.UTC()
+	if closed.Valid {
+		at := closed.Time.UTC()
+		tk.ClosedAt = &at
+	}
+	return tk, nil
+}
+
+const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, t.status, t.due_on, t.created_at, t.closed_at`
+
+func (t *tx) CaseTasks(ctx context.Context, caseID int64) ([]workflow.Task, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.case_id = $1 ORDER BY t.id`, caseID)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Task{}
+	for rows.Next() {
+		tk, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+func (t *tx) CaseDocuments(ctx context.Context, caseID int64) ([]workflow.DocumentStatus, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, doc, event_id, state, error FROM documents WHERE case_id = $1 ORDER BY id`, caseID)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.DocumentStatus{}
+	for rows.Next() {
+		var d workflow.DocumentStatus
+		if err := rows.Scan(&d.JobID, &d.Doc, &d.EventID, &d.State, &d.Error); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// Apply writes one transition. The version check makes a concurrent
+// transition on the same case fail with ErrConflict instead of overwriting.
+func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
+	c := &ch.Case
+	now := utc(ch.Now)
+	if ch.NewCertificate != nil {
+		nc := ch.NewCertificate
+		cats, _ := json.Marshal(nc.Categories)
+		id, err := t.insert(ctx, `INSERT INTO certificates (person_id, kind, number, issuer, categories, region, issued_on, received_on, valid_until, state, replaces, case_id, org_unit_id, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) RETURNING id`,
+			nc.PersonID, nc.Kind, nc.Number, nc.Issuer, string(cats), nc.Region, nc.IssuedOn, nc.ReceivedOn, nc.ValidUntil, nc.State, nullID(nc.Replaces), nc.CaseID, nc.OrgUnitID)
+		if err != nil {
+			if errors.Is(err, workflow.ErrConflict) {
+				return workflow.Invalid("number", fmt.Sprintf("%s already issued a certificate numbered %s", nc.Issuer, nc.Number))
+			}
+			return err
+		}
+		nc.ID, nc.Version = id, 1
+		c.CertificateID = id
+	}
+	r, err := t.exec(ctx, `UPDATE cases SET state = $1, version = version + 1, data = $2, certificate_id = $3, updated_at = $4 WHERE id = $5 AND version = $6`,
+		c.State, string(c.Data), nullID(c.CertificateID), now, c.ID, c.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: case %d changed since version %d", workflow.ErrConflict, c.ID, c.Version)
+	}
+	c.Version++
+	e := &ch.Event
+	var data any
+	if len(e.Data) > 0 {
+		data = string(e.Data)
+	}
+	if e.ID, err = t.insert(ctx, `INSERT INTO events (case_id, seq, event, from_state, to_state, actor_user_id, on_behalf_of_user_id, at, comment, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		e.CaseID, e.Seq, e.Event, e.From, e.To, e.Actor, nullID(e.OnBehalfOf), utc(e.At), e.Comment, data); err != nil {
+		return err
+	}
+	if m := ch.CertificateMove; m != nil {
+		r, err := t.exec(ctx, `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`,
+			m.To, m.ReceivedOn, m.ID, m.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: certificate %d changed since version %d", workflow.ErrConflict, m.ID, m.Version)
+		}
+	}
+	for _, k := range ch.CloseTasks {
+		if _, err := t.exec(ctx, `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`, now, c.ID, k); err != nil {
+			return err
+		}
+	}
+	for i := range ch.OpenTasks {
+		tk := &ch.OpenTasks[i]
+		if tk.ID, err = t.insert(ctx, `INSERT INTO tasks (case_id, kind, role, org_unit_id, status, due_on, created_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id`,
+			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, tk.DueOn, now); err != nil {
+			return err
+		}
+	}
+	if len(ch.Documents) == 0 {
+		return nil
+	}
+	rows := make([]DocumentJobRow, len(ch.Documents))
+	for i, d := range ch.Documents {
+		d.EventID = e.ID
+		id, err := t.insert(ctx, `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`,
+			d.CaseID, d.EventID, d.Doc, d.Article, now)
+		if err != nil {
+			return err
+		}
+		rows[i] = DocumentJobRow{DocumentID: id, DocumentJob: d}
+	}
+	if t.s.jobs == nil {
+		return nil
+	}
+	return t.s.jobs(ctx, t.tx, rows)
+}
+
+func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxTask, error) {
+	if len(q.Roles) == 0 {
+		return []workflow.InboxTask{}, nil
+	}
+	args := []any{q.After}
+	var ors []string
+	for _, b := range joinRoles(q.Roles) {
+		args = append(args, b.Role, b.OrgUnitID)
+		ors = append(ors, fmt.Sprintf("(t.role = $%d AND t.org_unit_id = $%d)", len(args)-1, len(args)))
+	}
+	args = append(args, limit(q.Limit))
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+taskCols+`, c.number, c.path, c.state, p.name
+		FROM tasks t JOIN cases c ON c.id = t.case_id JOIN people p ON p.id = c.person_id
+		WHERE t.status = 'open' AND t.id > $1 AND (`+strings.Join(ors, " OR ")+`)
+		ORDER BY t.id LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.InboxTask{}
+	for rows.Next() {
+		var it workflow.InboxTask
+		tk, err := scanTask(rows, &it.CaseNumber, &it.Path, &it.State, &it.PersonName)
+		if err != nil {
+			return nil, err
+		}
+		it.Task = tk
+		out = append(out, it)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflow.IdempotencyRecord, error) {
+	r := workflow.IdempotencyRecord{UserID: userID, Key: key}
+	var result []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`, userID, key).
+		Scan(&r.Fingerprint, &r.CaseID, &result, &r.CreatedAt)
+	r.Result = result
+	if err != nil {
+		return r, t.s.interpret(err)
+	}
+	return r, nil
+}
+
+func (t *tx) SaveIdempotency(ctx context.Context, r *workflow.IdempotencyRecord) error {
+	_, err := t.exec(ctx, `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		r.UserID, r.Key, r.Fingerprint, r.CaseID, string(r.Result), utc(r.CreatedAt))
+	if errors.Is(err, workflow.ErrConflict) {
+		return workflow.ErrDuplicateIdempotencyKey
+	}
+	return err
+}
+
+func (t *tx) ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (workflow.Actor, error) {
+	var a workflow.Actor
+	var person sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
+		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`, hash, utc(now)).
+		Scan(&a.UserID, &a.Name, &person)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return a, workflow.ErrUnauthenticated
+		}
+		return a, t.s.interpret(err)
+	}
+	a.PersonID = person.Int64
+	rows, err := t.tx.QueryContext(ctx, `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`, a.UserID)
+	if err != nil {
+		return a, t.s.interpret(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b workflow.RoleBinding
+		if err := rows.Scan(&b.Role, &b.OrgUnitID); err != nil {
+			return a, err
+		}
+		a.Roles = append(a.Roles, b)
+	}
+	return a, t.s.interpret(rows.Err())
+}
+
+func (t *tx) CreateUser(ctx context.Context, name string, personID int64, roles []workflow.RoleBinding) (int64, error) {
+	id, err := t.insert(ctx, `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id`, name, nullID(personID), time.Now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range joinRoles(roles) {
+		if _, err := t.exec(ctx, `INSERT INTO role_bindings (user_id, role, org_unit_id) VALUES ($1, $2, $3)`, id, b.Role, b.OrgUnitID); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+func (t *tx) CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error {
+	_, err := t.exec(ctx, `INSERT INTO api_tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`, userID, hash, time.Now().UTC(), nullTime(expires))
+	return err
+}

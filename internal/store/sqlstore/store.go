@@ -1,0 +1,252 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"certflow/workflow"
+)
+
+// Dialect is what differs between the databases.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Migrations holds NNN_name.up.sql files, the same numbers for both.
+	Migrations fs.FS
+	// IsUnique reports whether err is a unique-constraint violation.
+	IsUnique func(error) bool
+	// IsRetryable reports whether err is a serialization or busy failure
+	// that a new attempt of the whole transaction may not hit.
+	IsRetryable func(error) bool
+}
+
+// JobInserter enqueues background jobs inside tx, so they commit with the
+// transition or not at all. River's InsertManyTx fills it.
+type JobInserter func(ctx context.Context, tx *sql.Tx, docs []DocumentJobRow) error
+
+// DocumentJobRow is a document row just written, to be rendered by a job.
+type DocumentJobRow struct {
+	DocumentID int64
+	workflow.DocumentJob
+}
+
+// Store is workflow.Store on a database/sql pool.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	jobs    JobInserter
+}
+
+var _ workflow.Store = (*Store)(nil)
+
+// New returns a store on db. jobs may be nil until the job queue is wired.
+func New(db *sql.DB, d Dialect, jobs JobInserter) *Store {
+	return &Store{db: db, dialect: d, jobs: jobs}
+}
+
+// SetJobInserter sets how document jobs are enqueued.
+func (s *Store) SetJobInserter(j JobInserter) { s.jobs = j }
+
+// DB returns the pool.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Update runs fn in a write transaction.
+func (s *Store) Update(ctx context.Context, fn func(workflow.Tx) error) error {
+	return s.inTx(ctx, false, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
+	return s.inTx(ctx, true, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
+	opts := &sql.TxOptions{}
+	if readOnly && s.dialect.Name == "postgres" {
+		opts.ReadOnly = true
+	}
+	sqltx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return s.interpret(err)
+	}
+	t := &tx{tx: sqltx, s: s}
+	if err := fn(t); err != nil {
+		_ = sqltx.Rollback()
+		return err
+	}
+	if err := sqltx.Commit(); err != nil {
+		return s.interpret(err)
+	}
+	return nil
+}
+
+// interpret maps driver errors onto workflow's sentinels.
+func (s *Store) interpret(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w", workflow.ErrNotFound)
+	case s.dialect.IsUnique(err):
+		return fmt.Errorf("%w: %v", workflow.ErrConflict, err)
+	case s.dialect.IsRetryable != nil && s.dialect.IsRetryable(err):
+		return fmt.Errorf("%w: concurrent update, try again: %v", workflow.ErrConflict, err)
+	}
+	return err
+}
+
+// Migrate applies the dialect's migrations not yet applied, each in its own
+// transaction, recording them in schema_migrations.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	files, err := MigrationFiles(s.dialect.Migrations)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, f.Version).Scan(&n); err != nil {
+			return fmt.Errorf("sqlstore: migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := fs.ReadFile(s.dialect.Migrations, f.Name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("sqlstore: migration %s: %w", f.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, f.Version, f.Name); err != nil {
+			_ = tx.Rollback()
+			if s.dialect.IsUnique(err) {
+				continue // another instance applied it at the same time
+			}
+			return fmt.Errorf("sqlstore: migration %s: %w", f.Name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlstore: migration %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// Migration is one migration file.
+type Migration struct {
+	Version int
+	Name    string
+}
+
+// MigrationFiles lists the NNN_name.up.sql files of fsys in order.
+func MigrationFiles(fsys fs.FS) ([]Migration, error) {
+	names, err := fs.Glob(fsys, "*.up.sql")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Migration, 0, len(names))
+	for _, n := range names {
+		num, _, ok := strings.Cut(n, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("sqlstore: migration %q is not named NNN_name.up.sql", n)
+		}
+		out = append(out, Migration{v, n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+// tx implements workflow.Tx.
+type tx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// SQLTx returns the underlying transaction, for enqueueing jobs in it.
+func (t *tx) SQLTx() *sql.Tx { return t.tx }
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	r, err := t.tx.ExecContext(ctx, q, args...)
+	return r, t.s.interpret(err)
+}
+
+func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := t.tx.QueryRowContext(ctx, q, args...).Scan(&id)
+	return id, t.s.interpret(err)
+}
+
+func utc(tm time.Time) time.Time { return tm.UTC() }
+
+func nullTime(tm *time.Time) any {
+	if tm == nil {
+		return nil
+	}
+	return tm.UTC()
+}
+
+// notFound wraps ErrNotFound with what was looked up.
+func notFound(err error, what string, id int64) error {
+	if errors.Is(err, workflow.ErrNotFound) {
+		return fmt.Errorf("%s %d: %w", what, id, workflow.ErrNotFound)
+	}
+	return err
+}
+
+// scopeClause restricts the department column col (an org_units alias with
+// id and path) to sc. It appends to args and returns the SQL.
+func scopeClause(sc workflow.Scope, dept string, args *[]any) string {
+	if sc.All {
+		return "TRUE"
+	}
+	var parts []string
+	for _, id := range sc.Exact {
+		*args = append(*args, id)
+		parts = append(parts, fmt.Sprintf("%s.id = $%d", dept, len(*args)))
+	}
+	for _, p := range sc.Prefixes {
+		*args = append(*args, p+"%")
+		parts = append(parts, fmt.Sprintf("%s.path LIKE $%d", dept, len(*args)))
+	}
+	if len(parts) == 0 {
+		return "FALSE"
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+func limit(n int) int {
+	if n <= 0 || n > 500 {
+		return 100
+	}
+	return n
+}
+
+func joinRoles(rs []workflow.RoleBinding) []workflow.RoleBinding {
+	out := slices.Clone(rs)
+	slices.SortFunc(out, func(a, b workflow.RoleBinding) int {
+		if c := strings.Compare(string(a.Role), string(b.Role)); c != 0 {
+			return c
+		}
+		return int(a.OrgUnitID - b.OrgUnitID)
+	})
+	return slices.Compact(out)
+}

@@ -1,0 +1,111 @@
+package workflow
+
+import "slices"
+
+// Role is what a user may do at an org unit.
+type Role string
+
+const (
+	// RoleLegalClerk works in a department's 法制机构: prepares applications,
+	// records submissions and receipts (Art. 3, 13, 14).
+	RoleLegalClerk Role = "legal_clerk"
+	// RolePrincipal is a department's 主要负责人: approves (Art. 6, 13).
+	RolePrincipal Role = "principal_leader"
+	// RoleHR works in a department's 组织人事机构; at 自治区 it runs Ministry
+	// certificates (Art. 3, 13, 18, 19).
+	RoleHR Role = "hr"
+	// RoleOfficer is an 执法人员: sees own certificates and cases.
+	RoleOfficer Role = "officer"
+	// RoleJustice is the 司法部门 liaison who records justice's decisions.
+	RoleJustice Role = "justice_liaison"
+	// RoleSupervisor reads a subtree for supervision (Art. 8).
+	RoleSupervisor Role = "supervisor"
+	// RoleAdmin manages users, org units and people.
+	RoleAdmin Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleLegalClerk, RolePrincipal, RoleHR, RoleOfficer, RoleJustice, RoleSupervisor, RoleAdmin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// supervises reports whether r, held at a department, reaches the
+// departments below it. Art. 8: 执法监督证 holders supervise their own and
+// lower departments; the legal office and the principal leader carry that
+// supervision, and the supervisor role reads for them.
+func (r Role) supervises() bool {
+	return r == RoleLegalClerk || r == RolePrincipal || r == RoleSupervisor || r == RoleHR || r == RoleAdmin
+}
+
+// RoleBinding grants a role at an org unit.
+type RoleBinding struct {
+	Role      Role  `json:"role"`
+	OrgUnitID int64 `json:"org_unit_id"`
+}
+
+// Actor is an authenticated user with their role bindings.
+type Actor struct {
+	UserID   int64         `json:"user_id"`
+	Name     string        `json:"name"`
+	PersonID int64         `json:"person_id,omitempty"` // the staff member the user is, if any
+	Roles    []RoleBinding `json:"roles"`
+}
+
+// Has reports whether a holds role at unit.
+func (a *Actor) Has(role Role, unit int64) bool {
+	return slices.Contains(a.Roles, RoleBinding{role, unit})
+}
+
+// HasRole reports whether a holds role anywhere.
+func (a *Actor) HasRole(role Role) bool {
+	return slices.ContainsFunc(a.Roles, func(b RoleBinding) bool { return b.Role == role })
+}
+
+// reaches reports whether a binding at unit reaches chain's last unit:
+// the same unit, or an ancestor when the role supervises. chain runs from
+// the root to the unit in question.
+func reaches(b RoleBinding, chain []int64) bool {
+	if len(chain) == 0 {
+		return false
+	}
+	if chain[len(chain)-1] == b.OrgUnitID {
+		return true
+	}
+	return b.Role.supervises() && slices.Contains(chain, b.OrgUnitID)
+}
+
+// CanSeeUnit reports whether a reaches the unit whose ancestor chain (root
+// first, the unit last) is chain.
+func (a *Actor) CanSeeUnit(chain []int64) bool {
+	for _, b := range a.Roles {
+		if b.Role != RoleOfficer && reaches(b, chain) {
+			return true
+		}
+	}
+	return false
+}
+
+// canSeeCase reports whether a may read c: a role reaching the case's
+// department; the justice liaison only once the case reached justice; the
+// officer only cases about themselves.
+func (a *Actor) canSeeCase(c *Case, chain []int64, submitted bool) bool {
+	if a.PersonID != 0 && a.PersonID == c.PersonID {
+		return true
+	}
+	for _, b := range a.Roles {
+		switch b.Role {
+		case RoleOfficer:
+			continue
+		case RoleJustice:
+			if submitted && reaches(RoleBinding{RoleJustice, b.OrgUnitID}, chain) {
+				return true
+			}
+		default:
+			if reaches(b, chain) {
+				return true
+			}
+		}
+	}
+	return false
+}

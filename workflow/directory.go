@@ -1,0 +1,318 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Scope returns what actor reaches, as a store filter: each binding's
+// department, and its whole subtree for supervising roles (Art. 8). The
+// officer role reaches no department (only the officer's own records).
+func (e *Engine) scope(ctx context.Context, tx Tx, actor *Actor) (Scope, error) {
+	var sc Scope
+	for _, b := range actor.Roles {
+		if b.Role == RoleOfficer {
+			continue
+		}
+		u, err := tx.OrgUnit(ctx, b.OrgUnitID)
+		if err != nil {
+			return sc, err
+		}
+		if b.Role.supervises() {
+			d, err := tx.OrgUnit(ctx, u.DeptID)
+			if err != nil {
+				return sc, err
+			}
+			sc.Prefixes = append(sc.Prefixes, d.Path)
+		} else {
+			sc.Exact = append(sc.Exact, u.DeptID)
+		}
+	}
+	return sc, nil
+}
+
+// OrgUnits lists the org units actor reaches.
+func (e *Engine) OrgUnits(ctx context.Context, actor *Actor) ([]OrgUnit, error) {
+	var out []OrgUnit
+	err := e.store.View(ctx, func(tx Tx) error {
+		sc, err := e.scope(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ListOrgUnits(ctx, sc)
+		return err
+	})
+	if out == nil {
+		out = []OrgUnit{}
+	}
+	return out, err
+}
+
+// mayManagePeople: the legal office, HR and admins keep the staff records
+// of the departments they reach.
+func mayManagePeople(a *Actor) bool {
+	return a.HasRole(RoleLegalClerk) || a.HasRole(RoleHR) || a.HasRole(RoleAdmin)
+}
+
+// visiblePerson loads person id if actor reaches them: officers see
+// themselves, other roles the people of the departments they reach.
+func (e *Engine) visiblePerson(ctx context.Context, tx Tx, actor *Actor, id int64) (Person, error) {
+	p, err := tx.Person(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	if actor.PersonID == p.ID {
+		return p, nil
+	}
+	chain, err := tx.OrgChain(ctx, p.OrgUnitID)
+	if err != nil {
+		return p, err
+	}
+	if !actor.CanSeeUnit(chain) {
+		return Person{}, fmt.Errorf("person %d: %w", id, ErrNotFound)
+	}
+	return p, nil
+}
+
+// Person returns person id as actor may see them.
+func (e *Engine) Person(ctx context.Context, actor *Actor, id int64) (Person, error) {
+	var p Person
+	err := e.store.View(ctx, func(tx Tx) (err error) {
+		p, err = e.visiblePerson(ctx, tx, actor, id)
+		return err
+	})
+	return p, err
+}
+
+// People lists the people actor reaches, filtered, by ascending ID.
+func (e *Engine) People(ctx context.Context, actor *Actor, f PersonFilter) ([]Person, error) {
+	var out []Person
+	err := e.store.View(ctx, func(tx Tx) error {
+		sc, err := e.scope(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		f.Scope = sc
+		if sc.Empty() && actor.PersonID != 0 {
+			p, err := tx.Person(ctx, actor.PersonID)
+			if err != nil {
+				return err
+			}
+			if p.ID > f.After {
+				out = []Person{p}
+			}
+			return nil
+		}
+		out, err = tx.ListPeople(ctx, f)
+		return err
+	})
+	if out == nil {
+		out = []Person{}
+	}
+	return out, err
+}
+
+// validatePerson checks and normalises a person record.
+func validatePerson(p *Person) error {
+	p.Name = strings.TrimSpace(p.Name)
+	switch n := utf8.RuneCountInString(p.Name); {
+	case n == 0:
+		return Invalid("name", "required")
+	case n > 50:
+		return Invalid("name", "longer than 50 characters")
+	}
+	id, err := ParseIDNumber(string(p.IDNumber))
+	if err != nil {
+		return Invalid("id_number", err.Error())
+	}
+	p.IDNumber = id
+	if p.BirthDate.IsZero() {
+		p.BirthDate = id.BirthDate()
+	} else if p.BirthDate != id.BirthDate() {
+		return Invalid("birth_date", "does not match the 公民身份号码 ("+id.BirthDate().String()+")")
+	}
+	if p.Sex == "" {
+		p.Sex = id.Sex()
+	} else if p.Sex != id.Sex() {
+		return Invalid("sex", "does not match the 公民身份号码")
+	}
+	if !p.Education.Valid() {
+		return Invalid("education", fmt.Sprintf("unknown level %q (初中, 高中, 中专, 大专, 本科, 硕士研究生, 博士研究生)", p.Education))
+	}
+	if p.Employment == "" {
+		p.Employment = EmploymentActive
+	}
+	if p.OrgUnitID <= 0 {
+		return Invalid("org_unit_id", "required")
+	}
+	for field, v := range map[string]string{"title": p.Title, "major": p.Major} {
+		if utf8.RuneCountInString(v) > 100 {
+			return Invalid(field, "longer than 100 characters")
+		}
+	}
+	return nil
+}
+
+// checkUnitForPerson makes sure unit exists, is in actor's reach and is a
+// unit staff belong to (not a bare department node).
+func checkUnitForPerson(ctx context.Context, tx Tx, actor *Actor, unitID int64) error {
+	u, err := tx.OrgUnit(ctx, unitID)
+	if err != nil {
+		return Invalid("org_unit_id", fmt.Sprintf("no org unit %d", unitID))
+	}
+	chain, err := tx.OrgChain(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if !actor.CanSeeUnit(chain) {
+		return Invalid("org_unit_id", fmt.Sprintf("no org unit %d", unitID))
+	}
+	if u.Kind == UnitDepartment {
+		return Invalid("org_unit_id", "staff belong to an internal unit or a 派出机关, not to the department node")
+	}
+	return nil
+}
+
+// CreatePerson records a staff member.
+func (e *Engine) CreatePerson(ctx context.Context, actor *Actor, p Person) (Person, error) {
+	if !mayManagePeople(actor) {
+		return Person{}, fmt.Errorf("%w: only the legal office, HR or an admin keep staff records", ErrForbidden)
+	}
+	p.ID, p.Version = 0, 0
+	if err := validatePerson(&p); err != nil {
+		return Person{}, err
+	}
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {
+			return err
+		}
+		return tx.CreatePerson(ctx, &p)
+	})
+	return p, err
+}
+
+// UpdatePerson changes a staff record; p.Version must be the current one.
+func (e *Engine) UpdatePerson(ctx context.Context, actor *Actor, p Person) (Person, error) {
+	if !mayManagePeople(actor) {
+		return Person{}, fmt.Errorf("%w: only the legal office, HR or an admin keep staff records", ErrForbidden)
+	}
+	if err := validatePerson(&p); err != nil {
+		return Person{}, err
+	}
+	err := e.store.Update(ctx, func(tx Tx) error {
+		old, err := e.visiblePerson(ctx, tx, actor, p.ID)
+		if err != nil {
+			return err
+		}
+		if old.ID == actor.PersonID {
+			return fmt.Errorf("%w: nobody edits their own staff record", ErrForbidden)
+		}
+		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {
+			return err
+		}
+		return tx.UpdatePerson(ctx, &p)
+	})
+	return p, err
+}
+
+// Trainings lists a person's training records.
+func (e *Engine) Trainings(ctx context.Context, actor *Actor, personID int64) ([]Training, error) {
+	var out []Training
+	err := e.store.View(ctx, func(tx Tx) error {
+		if _, err := e.visiblePerson(ctx, tx, actor, personID); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Trainings(ctx, personID)
+		return err
+	})
+	return out, err
+}
+
+func validateTraining(t *Training, today Date) error {
+	if !t.Kind.Valid() {
+		return Invalid("kind", fmt.Sprintf("unknown training kind %q (emergency, law, academy)", t.Kind))
+	}
+	if t.Date.IsZero() {
+		return Invalid("date", "required")
+	}
+	if t.Date.After(today) {
+		return Invalid("date", "lies in the future")
+	}
+	if t.Score != nil && (*t.Score < 0 || *t.Score > 100) {
+		return Invalid("score", "must be between 0 and 100")
+	}
+	for _, n := range t.Topics {
+		if n < 1 || n > 12 {
+			return Invalid("topics", "Art. 11 topics are numbered 1 to 12")
+		}
+	}
+	return nil
+}
+
+// SaveTraining creates (ID 0) or updates a person's training record.
+func (e *Engine) SaveTraining(ctx context.Context, actor *Actor, t Training) (Training, error) {
+	if !mayManagePeople(actor) {
+		return Training{}, fmt.Errorf("%w: only the legal office, HR or an admin keep training records", ErrForbidden)
+	}
+	if err := validateTraining(&t, e.today(e.Now())); err != nil {
+		return Training{}, err
+	}
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if t.ID != 0 {
+			old, err := tx.Training(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			if old.PersonID != t.PersonID {
+				return fmt.Errorf("training %d: %w", t.ID, ErrNotFound)
+			}
+		}
+		p, err := e.visiblePerson(ctx, tx, actor, t.PersonID)
+		if err != nil {
+			return err
+		}
+		if p.ID == actor.PersonID {
+			return fmt.Errorf("%w: nobody records their own training", ErrForbidden)
+		}
+		if t.ID == 0 {
+			return tx.CreateTraining(ctx, &t)
+		}
+		return tx.UpdateTraining(ctx, &t)
+	})
+	return t, err
+}
+
+// Certificates lists the certificates actor reaches.
+func (e *Engine) Certificates(ctx context.Context, actor *Actor, f CertificateFilter) ([]Certificate, error) {
+	var out []Certificate
+	err := e.store.View(ctx, func(tx Tx) error {
+		sc, err := e.scope(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		if sc.Empty() {
+			if actor.PersonID == 0 || (f.PersonID != 0 && f.PersonID != actor.PersonID) {
+				out = []Certificate{}
+				return nil
+			}
+			sc.All, f.PersonID = true, actor.PersonID
+		}
+		f.Scope = sc
+		out, err = tx.ListCertificates(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// Inbox lists the open tasks of the roles actor holds.
+func (e *Engine) Inbox(ctx context.Context, actor *Actor, after int64, limit int) ([]InboxTask, error) {
+	var out []InboxTask
+	err := e.store.View(ctx, func(tx Tx) (err error) {
+		out, err = tx.Inbox(ctx, InboxQuery{Roles: actor.Roles, After: after, Limit: limit})
+		return err
+	})
+	return out, err
+}

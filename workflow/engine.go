@@ -1,0 +1,587 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+)
+
+// Snapshot is everything a command's rules may look at, loaded once inside
+// the command's transaction. Guards and effects read it and do no I/O.
+type Snapshot struct {
+	Now          time.Time
+	Today        Date
+	Actor        *Actor
+	Case         Case
+	Person       Person
+	Unit         OrgUnit // the person's unit
+	Department   OrgUnit // the department that runs the case
+	Chain        []int64 // root … Department
+	Trainings    []Training
+	Certificates []Certificate // the person's
+
+	appData *ApplicationData
+}
+
+// Options configures an Engine.
+type Options struct {
+	// Clock returns now; tests inject a fixed one. Default time.Now.
+	Clock func() time.Time
+	// Location is where "today" is counted. Default Asia/Urumqi… as China
+	// keeps one time zone, Asia/Shanghai.
+	Location *time.Location
+	Logger   *slog.Logger
+}
+
+// Engine runs commands against a Store.
+type Engine struct {
+	store Store
+	clock func() time.Time
+	loc   *time.Location
+	log   *slog.Logger
+	paths map[PathName]*compiledPath
+	order []PathName
+}
+
+type compiledPath struct {
+	*Path
+	fsm fsm.Events
+}
+
+// Paths returns the registered paths in display order.
+func (e *Engine) Paths() []*Path {
+	out := make([]*Path, len(e.order))
+	for i, n := range e.order {
+		out[i] = e.paths[n].Path
+	}
+	return out
+}
+
+// Path returns the path named n.
+func (e *Engine) Path(n PathName) (*Path, bool) {
+	p, ok := e.paths[n]
+	if !ok {
+		return nil, false
+	}
+	return p.Path, true
+}
+
+// AllPaths returns the table of every path certflow runs.
+func AllPaths() []Path {
+	return []Path{applicationPath(FamilyJustice), applicationPath(FamilyMinistry)}
+}
+
+// NewEngine returns an engine over store with every path registered.
+func NewEngine(store Store, opt Options) (*Engine, error) {
+	e := &Engine{store: store, clock: opt.Clock, loc: opt.Location, log: opt.Logger, paths: map[PathName]*compiledPath{}}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	if e.loc == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		e.loc = loc
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	for _, p := range AllPaths() {
+		if err := p.validate(); err != nil {
+			return nil, err
+		}
+		p := p
+		e.paths[p.Name] = &compiledPath{Path: &p, fsm: p.fsmEvents()}
+		e.order = append(e.order, p.Name)
+	}
+	return e, nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// Now returns the engine clock's time, in UTC.
+func (e *Engine) Now() time.Time { return e.clock().UTC() }
+
+func (e *Engine) today(now time.Time) Date { return DateOf(now.In(e.loc)) }
+
+// Command fires one event on one case.
+type Command struct {
+	Actor           *Actor
+	OnBehalfOf      int64 // the user the actor acts for, recorded in history
+	CaseID          int64
+	Event           EventName
+	ExpectedVersion int64
+	Comment         string
+	Input           json.RawMessage
+	IdempotencyKey  string
+}
+
+// AllowedEvent is an event the caller may fire now.
+type AllowedEvent struct {
+	Name  EventName `json:"name"`
+	Label string    `json:"label"`
+	// CommentRequired: the event needs a reason (send back, reject, refuse…).
+	CommentRequired bool `json:"comment_required"`
+}
+
+// CaseView is a case as its reader sees it.
+type CaseView struct {
+	Case
+	StateLabel string           `json:"state_label"`
+	PersonName string           `json:"person_name"`
+	Allowed    []AllowedEvent   `json:"allowed_events"`
+	History    []Event          `json:"history"`
+	Tasks      []Task           `json:"tasks"`
+	Documents  []DocumentStatus `json:"documents"`
+}
+
+// snapshot loads what the rules need about caseID.
+func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, c Case, now time.Time) (*Snapshot, error) {
+	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: c}
+	var err error
+	if s.Person, err = tx.Person(ctx, c.PersonID); err != nil {
+		return nil, err
+	}
+	if s.Unit, err = tx.OrgUnit(ctx, s.Person.OrgUnitID); err != nil {
+		return nil, err
+	}
+	if s.Department, err = tx.OrgUnit(ctx, c.OrgUnitID); err != nil {
+		return nil, err
+	}
+	if s.Chain, err = tx.OrgChain(ctx, c.OrgUnitID); err != nil {
+		return nil, err
+	}
+	if s.Trainings, err = tx.Trainings(ctx, c.PersonID); err != nil {
+		return nil, err
+	}
+	if s.Certificates, err = tx.CertificatesOf(ctx, c.PersonID); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// submittedToIssuer reports whether the case reached the issuer, which is
+// when the justice liaison may see it.
+func submittedToIssuer(c *Case) bool {
+	switch c.State {
+	case AppSubmitted, AppIssued, AppReceived, AppRefused:
+		return true
+	}
+	return false
+}
+
+// mayFire says why actor may not fire def on the case, or nil.
+func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
+	if actor.PersonID != 0 && actor.PersonID == c.PersonID {
+		return fmt.Errorf("%w: nobody acts on a case about their own certificate", ErrForbidden)
+	}
+	if def.NotByPreparer && c.Preparer == actor.UserID {
+		return fmt.Errorf("%w: the preparer of a case may not %s it", ErrForbidden, def.Name)
+	}
+	for _, r := range def.Actors {
+		if actor.Has(r, c.OrgUnitID) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s needs the role %s at this case's department", ErrForbidden, def.Name, rolesText(def.Actors))
+}
+
+func rolesText(rs []Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " or ")
+}
+
+// allowed lists the events actor may fire on c now (guards not evaluated).
+func (e *Engine) allowed(actor *Actor, c *Case) []AllowedEvent {
+	p := e.paths[c.Path]
+	out := []AllowedEvent{}
+	if p == nil {
+		return out
+	}
+	for _, def := range p.EventsFrom(c.State) {
+		if e.mayFire(actor, c, def) == nil {
+			out = append(out, AllowedEvent{def.Name, def.Label, def.CommentRequired})
+		}
+	}
+	return out
+}
+
+// visibleCase loads case id if actor may read it; ErrNotFound otherwise.
+func visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64) (Case, []int64, error) {
+	c, err := tx.Case(ctx, id)
+	if err != nil {
+		return Case{}, nil, err
+	}
+	chain, err := tx.OrgChain(ctx, c.OrgUnitID)
+	if err != nil {
+		return Case{}, nil, err
+	}
+	if !actor.canSeeCase(&c, chain, submittedToIssuer(&c)) {
+		return Case{}, nil, fmt.Errorf("case %d: %w", id, ErrNotFound)
+	}
+	return c, chain, nil
+}
+
+// Fire runs cmd: in one transaction it checks the idempotency key, loads the
+// snapshot, authorizes, runs the event through looplab/fsm with its guards,
+// and writes state, history, tasks, certificate and document jobs.
+func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
+	if cmd.Actor == nil {
+		return CaseView{}, ErrUnauthenticated
+	}
+	fp := fingerprint("fire", cmd.CaseID, string(cmd.Event), cmd.ExpectedVersion, cmd.Comment, cmd.Input)
+	var view CaseView
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if done, err := replay(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &view); done || err != nil {
+			return err
+		}
+		now := e.Now()
+		c, _, err := visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
+		if err != nil {
+			return err
+		}
+		p := e.paths[c.Path]
+		def, ok := p.Event(cmd.Event)
+		if !ok {
+			return Invalid("event", fmt.Sprintf("unknown event %q of path %s", cmd.Event, c.Path))
+		}
+		if err := e.mayFire(cmd.Actor, &c, def); err != nil {
+			return err
+		}
+		if cmd.ExpectedVersion != c.Version {
+			return fmt.Errorf("%w: case %d is at version %d, not %d", ErrConflict, c.ID, c.Version, cmd.ExpectedVersion)
+		}
+		cmd.Comment = strings.TrimSpace(cmd.Comment)
+		if def.CommentRequired && cmd.Comment == "" {
+			return Invalid("comment", string(def.Name)+" needs a comment giving the reason")
+		}
+		if len([]rune(cmd.Comment)) > 2000 {
+			return Invalid("comment", "longer than 2000 characters")
+		}
+		snap, err := e.snapshot(ctx, tx, cmd.Actor, c, now)
+		if err != nil {
+			return err
+		}
+		tr, err := e.run(ctx, p, def, snap, cmd.Input)
+		if err != nil {
+			return err
+		}
+		ch := e.change(tr, cmd, now)
+		if err := tx.Apply(ctx, ch); err != nil {
+			return err
+		}
+		if view, err = e.view(ctx, tx, cmd.Actor, ch.Case.ID); err != nil {
+			return err
+		}
+		return remember(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, view.ID, &view, now)
+	})
+	if err != nil && cmd.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
+		// A concurrent retry with the same key committed first: answer as it did.
+		return e.replayOutside(ctx, cmd.Actor.UserID, cmd.IdempotencyKey, fp)
+	}
+	return view, err
+}
+
+// run fires def through looplab/fsm: the effect and the guards run in the
+// before_<event> callback and cancel the transition on any failure.
+func (e *Engine) run(ctx context.Context, p *compiledPath, def *EventDef, snap *Snapshot, input json.RawMessage) (*Transition, error) {
+	tr := &Transition{Snap: snap, Def: def, Input: input, Data: snap.Case.Data, DueBase: snap.Today}
+	f := fsm.NewFSM(string(snap.Case.State), p.fsm, fsm.Callbacks{
+		"before_" + string(def.Name): func(_ context.Context, ev *fsm.Event) {
+			if def.Effect != nil {
+				if err := def.Effect(tr); err != nil {
+					ev.Cancel(err)
+					return
+				}
+			} else if len(input) > 0 && string(input) != "null" && string(input) != "{}" {
+				ev.Cancel(Invalid("data", string(def.Name)+" takes no data"))
+				return
+			}
+			if err := checkGuards(def.Guards, snap); err != nil {
+				ev.Cancel(err)
+			}
+		},
+	})
+	err := f.Event(ctx, string(def.Name))
+	var (
+		inv      fsm.InvalidEventError
+		canceled fsm.CanceledError
+		same     fsm.NoTransitionError
+	)
+	switch {
+	case err == nil, errors.As(err, &same) && same.Err == nil:
+		return tr, nil
+	case errors.As(err, &inv):
+		return nil, &InvalidTransitionError{Event: def.Name, State: snap.Case.State}
+	case errors.As(err, &canceled) && canceled.Err != nil:
+		return nil, canceled.Err
+	}
+	return nil, fmt.Errorf("workflow: fsm: %w", err)
+}
+
+// checkGuards runs every guard and reports every failed condition at once,
+// so the preparer learns all that is missing in one answer.
+func checkGuards(gs []Guard, s *Snapshot) error {
+	var v []Violation
+	for _, g := range gs {
+		if cond := g.Check(s); cond != "" {
+			v = append(v, Violation{g.Article, cond})
+		}
+	}
+	if v != nil {
+		return &GuardError{Violations: v}
+	}
+	return nil
+}
+
+// change turns a computed transition into the rows to write.
+func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
+	c := tr.Snap.Case
+	def := tr.Def
+	next := c
+	next.State = def.To
+	next.Data = tr.Data
+	next.UpdatedAt = now
+	ch := &Change{
+		Case: next,
+		Event: Event{
+			CaseID: c.ID, Seq: c.Version + 1, Event: def.Name, From: c.State, To: def.To,
+			Actor: cmd.Actor.UserID, OnBehalfOf: cmd.OnBehalfOf, At: now, Comment: cmd.Comment, Data: compactJSON(cmd.Input),
+		},
+		NewCertificate: tr.NewCertificate,
+		CloseTasks:     def.Closes,
+		Now:            now,
+	}
+	if m := tr.CertificateChange; m != nil {
+		cert := tr.Snap.certificateByID(m.CertificateID)
+		to, err := NextCertificateState(cert.State, m.Event)
+		if err == nil {
+			ch.CertificateMove = &CertificateMove{ID: cert.ID, Version: cert.Version, To: to, ReceivedOn: m.ReceivedOn}
+		}
+	}
+	for _, spec := range def.Opens {
+		t := Task{CaseID: c.ID, Kind: spec.Kind, Role: spec.Role, OrgUnitID: c.OrgUnitID, Status: TaskOpen, CreatedAt: now}
+		if spec.Due != nil {
+			t.DueOn = spec.Due(tr)
+		}
+		ch.OpenTasks = append(ch.OpenTasks, t)
+	}
+	for _, d := range def.Docs {
+		ch.Documents = append(ch.Documents, DocumentJob{Doc: d.Kind, CaseID: c.ID, Article: d.Article})
+	}
+	return ch
+}
+
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// view builds the case view for actor.
+func (e *Engine) view(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseView, error) {
+	c, _, err := visibleCase(ctx, tx, actor, id)
+	if err != nil {
+		return CaseView{}, err
+	}
+	v := CaseView{Case: c, Allowed: e.allowed(actor, &c)}
+	if p := e.paths[c.Path]; p != nil {
+		v.StateLabel = p.StateLabel(c.State)
+	}
+	person, err := tx.Person(ctx, c.PersonID)
+	if err != nil {
+		return CaseView{}, err
+	}
+	v.PersonName = person.Name
+	if v.History, err = tx.CaseEvents(ctx, id); err != nil {
+		return CaseView{}, err
+	}
+	if v.Tasks, err = tx.CaseTasks(ctx, id); err != nil {
+		return CaseView{}, err
+	}
+	if v.Documents, err = tx.CaseDocuments(ctx, id); err != nil {
+		return CaseView{}, err
+	}
+	return v, nil
+}
+
+// CaseView returns case id as actor sees it.
+func (e *Engine) CaseView(ctx context.Context, actor *Actor, id int64) (CaseView, error) {
+	var v CaseView
+	err := e.store.View(ctx, func(tx Tx) (err error) {
+		v, err = e.view(ctx, tx, actor, id)
+		return err
+	})
+	return v, err
+}
+
+// OpenCaseInput opens a case of Path about PersonID.
+type OpenCaseInput struct {
+	Path           PathName        `json:"path"`
+	PersonID       int64           `json:"person_id"`
+	Data           json.RawMessage `json:"data"`
+	IdempotencyKey string          `json:"-"`
+}
+
+// OpenCase opens an application case: the actor must hold the path's
+// office role (legal clerk, or HR at 自治区 for the Ministry certificate) at
+// the department that applies for the person (Art. 5, 13).
+func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (CaseView, error) {
+	if actor == nil {
+		return CaseView{}, ErrUnauthenticated
+	}
+	p, ok := e.paths[in.Path]
+	if !ok {
+		return CaseView{}, Invalid("path", fmt.Sprintf("unknown path %q", in.Path))
+	}
+	if in.PersonID <= 0 {
+		return CaseView{}, Invalid("person_id", "required")
+	}
+	var data ApplicationData
+	var input ApplicationInput
+	if err := decodeInput(in.Data, &input); err != nil {
+		return CaseView{}, err
+	}
+	if err := input.applyTo(&data); err != nil {
+		return CaseView{}, err
+	}
+	fp := fingerprint("open", in.PersonID, string(in.Path), 0, "", in.Data)
+	var view CaseView
+	err := e.store.Update(ctx, func(tx Tx) error {
+		if done, err := replay(ctx, tx, actor.UserID, in.IdempotencyKey, fp, &view); done || err != nil {
+			return err
+		}
+		now := e.Now()
+		person, err := tx.Person(ctx, in.PersonID)
+		if err != nil {
+			return err
+		}
+		unit, err := tx.OrgUnit(ctx, person.OrgUnitID)
+		if err != nil {
+			return err
+		}
+		chain, err := tx.OrgChain(ctx, unit.ID)
+		if err != nil {
+			return err
+		}
+		if !actor.CanSeeUnit(chain) {
+			return fmt.Errorf("person %d: %w", in.PersonID, ErrNotFound)
+		}
+		dept := unit.DeptID
+		if p.Name == PathMinistryApplication {
+			dept = chain[0] // 自治区 HR applies (Art. 13)
+			if data.Kind == "" {
+				data.Kind = KindMinistry
+			}
+		} else if data.Kind == "" {
+			deptUnit, err := tx.OrgUnit(ctx, dept)
+			if err != nil {
+				return err
+			}
+			data.Kind = decideKind(&unit, &deptUnit)
+		}
+		first := p.EventsFrom(p.Initial)
+		office := first[slices.IndexFunc(first, func(d *EventDef) bool { return d.Name == EvSubmitForApproval })].Actors
+		if !slices.ContainsFunc(office, func(r Role) bool { return actor.Has(r, dept) }) {
+			return fmt.Errorf("%w: opening a %s case needs the role %s at the applying department", ErrForbidden, p.Name, rolesText(office))
+		}
+		if actor.PersonID == person.ID {
+			return fmt.Errorf("%w: nobody prepares their own application", ErrForbidden)
+		}
+		raw, err := json.Marshal(&data)
+		if err != nil {
+			return err
+		}
+		c := Case{Path: p.Name, State: p.Initial, Version: 1, PersonID: person.ID, OrgUnitID: dept,
+			Preparer: actor.UserID, Data: raw, CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateCase(ctx, &c); err != nil {
+			return err
+		}
+		if view, err = e.view(ctx, tx, actor, c.ID); err != nil {
+			return err
+		}
+		return remember(ctx, tx, actor.UserID, in.IdempotencyKey, fp, c.ID, &view, now)
+	})
+	if err != nil && in.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
+		return e.replayOutside(ctx, actor.UserID, in.IdempotencyKey, fp)
+	}
+	return view, err
+}
+
+// errDuplicateKey is what a store returns (wrapped in ErrConflict) when a
+// concurrent request saved the same idempotency key first.
+var errDuplicateKey = fmt.Errorf("%w: idempotency key in use", ErrConflict)
+
+// ErrDuplicateIdempotencyKey lets stores report errDuplicateKey.
+var ErrDuplicateIdempotencyKey = errDuplicateKey
+
+func fingerprint(op string, id int64, name string, version int64, comment string, input json.RawMessage) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%d\x00%s\x00", op, id, name, version, comment)
+	h.Write(compactJSON(input))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers a retried command from its stored result.
+func replay(ctx context.Context, tx Tx, user int64, key, fp string, view *CaseView) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	rec, err := tx.Idempotency(ctx, user, key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if rec.Fingerprint != fp {
+		return true, Invalid("Idempotency-Key", "already used for a different request")
+	}
+	return true, json.Unmarshal(rec.Result, view)
+}
+
+func (e *Engine) replayOutside(ctx context.Context, user int64, key, fp string) (CaseView, error) {
+	var view CaseView
+	err := e.store.View(ctx, func(tx Tx) error {
+		done, err := replay(ctx, tx, user, key, fp, &view)
+		if err == nil && !done {
+			err = fmt.Errorf("%w: idempotency key %q vanished", ErrConflict, key)
+		}
+		return err
+	})
+	return view, err
+}
+
+func remember(ctx context.Context, tx Tx, user int64, key, fp string, caseID int64, view *CaseView, now time.Time) error {
+	if key == "" {
+		return nil
+	}
+	if len(key) > 200 {
+		return Invalid("Idempotency-Key", "longer than 200 characters")
+	}
+	b, err := json.Marshal(view)
+	if err != nil {
+		return err
+	}
+	return tx.SaveIdempotency(ctx, &IdempotencyRecord{UserID: user, Key: key, Fingerprint: fp, CaseID: caseID, Result: b, CreatedAt: now})
+}

@@ -1,0 +1,219 @@
+package workflow
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/looplab/fsm"
+)
+
+// PathName names a path: "application", "ministry_application", ...
+type PathName string
+
+// State is a state of a path.
+type State string
+
+// EventName is an event of a path.
+type EventName string
+
+// TaskKind names a kind of task.
+type TaskKind string
+
+// DocKind names a kind of generated document.
+type DocKind string
+
+// Path is one certificate path as data: the same table drives looplab/fsm,
+// the Mermaid diagram, the events a caller may fire now and the API's enums.
+type Path struct {
+	Name    PathName
+	Title   string // Chinese, for the UI
+	Initial State
+	// States lists every state with its Chinese label, in display order.
+	States []StateDef
+	Events []EventDef
+}
+
+// StateDef labels a state.
+type StateDef struct {
+	Name  State
+	Label string
+	Final bool
+}
+
+// EventDef is one row of a path's table.
+type EventDef struct {
+	Name   EventName
+	Label  string // Chinese, for buttons and history
+	From   []State
+	To     State
+	Actors []Role // who may fire it; scope is checked separately
+	// NotByPreparer: the user who prepared the case may not fire it
+	// (separation of duties: nobody approves their own application).
+	NotByPreparer   bool
+	CommentRequired bool
+	Guards          []Guard
+	// Effect applies the command's input to the transition: case data,
+	// certificate changes, due-date bases. Pure: no I/O.
+	Effect func(*Transition) error
+	Opens  []TaskSpec
+	Closes []TaskKind // closes the case's open tasks of these kinds
+	Docs   []DocSpec
+}
+
+// Guard is one condition of the regulation, checked before an event.
+type Guard struct {
+	Article string
+	// Check returns "" when the condition holds, else what is missing.
+	Check func(*Snapshot) string
+}
+
+// TaskSpec is a task an event opens.
+type TaskSpec struct {
+	Kind TaskKind
+	Role Role
+	// Due computes the due date; nil means no due date.
+	Due func(*Transition) Date
+}
+
+// DocSpec is a document an event produces, with the article it rests on.
+type DocSpec struct {
+	Kind    DocKind
+	Article string
+}
+
+// Event returns the definition of name.
+func (p *Path) Event(name EventName) (*EventDef, bool) {
+	for i := range p.Events {
+		if p.Events[i].Name == name {
+			return &p.Events[i], true
+		}
+	}
+	return nil, false
+}
+
+// StateLabel returns the Chinese label of s.
+func (p *Path) StateLabel(s State) string {
+	for _, d := range p.States {
+		if d.Name == s {
+			return d.Label
+		}
+	}
+	return string(s)
+}
+
+// fsmEvents converts the table into looplab/fsm's form.
+func (p *Path) fsmEvents() fsm.Events {
+	evs := make(fsm.Events, 0, len(p.Events))
+	for _, e := range p.Events {
+		src := make([]string, len(e.From))
+		for i, s := range e.From {
+			src[i] = string(s)
+		}
+		evs = append(evs, fsm.EventDesc{Name: string(e.Name), Src: src, Dst: string(e.To)})
+	}
+	return evs
+}
+
+// EventsFrom returns the events the table allows in state s, sorted by name.
+func (p *Path) EventsFrom(s State) []*EventDef {
+	var out []*EventDef
+	for i := range p.Events {
+		if slices.Contains(p.Events[i].From, s) {
+			out = append(out, &p.Events[i])
+		}
+	}
+	slices.SortFunc(out, func(a, b *EventDef) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Mermaid draws the path as a Mermaid state diagram, from the same table.
+func (p *Path) Mermaid() string {
+	var b strings.Builder
+	b.WriteString("stateDiagram-v2\n")
+	for _, s := range p.States {
+		fmt.Fprintf(&b, "    %s: %s\n", s.Name, s.Label)
+	}
+	fmt.Fprintf(&b, "    [*] --> %s\n", p.Initial)
+	for _, e := range p.Events {
+		for _, from := range e.From {
+			fmt.Fprintf(&b, "    %s --> %s: %s\n", from, e.To, e.Name)
+		}
+	}
+	for _, s := range p.States {
+		if s.Final {
+			fmt.Fprintf(&b, "    %s --> [*]\n", s.Name)
+		}
+	}
+	return b.String()
+}
+
+// validate checks the table is consistent: every state named is declared,
+// every event reachable from a declared state. Called once for each path
+// when the registry is built, so a typo fails at start-up and in tests.
+func (p *Path) validate() error {
+	known := map[State]bool{}
+	for _, s := range p.States {
+		known[s.Name] = true
+	}
+	if !known[p.Initial] {
+		return fmt.Errorf("path %s: initial state %s not declared", p.Name, p.Initial)
+	}
+	seen := map[EventName]bool{}
+	for _, e := range p.Events {
+		if seen[e.Name] {
+			return fmt.Errorf("path %s: event %s declared twice", p.Name, e.Name)
+		}
+		seen[e.Name] = true
+		if !known[e.To] {
+			return fmt.Errorf("path %s: event %s goes to undeclared state %s", p.Name, e.Name, e.To)
+		}
+		for _, s := range e.From {
+			if !known[s] {
+				return fmt.Errorf("path %s: event %s leaves undeclared state %s", p.Name, e.Name, s)
+			}
+		}
+		if len(e.Actors) == 0 {
+			return fmt.Errorf("path %s: event %s has no actors", p.Name, e.Name)
+		}
+	}
+	return nil
+}
+
+// Transition is what one event does, computed purely from the snapshot and
+// the command's input before anything is written.
+type Transition struct {
+	Snap  *Snapshot
+	Def   *EventDef
+	Input json.RawMessage
+	// Data is the case data after the event (the path's own struct, encoded).
+	Data json.RawMessage
+	// NewCertificate is set when the event issues a certificate.
+	NewCertificate *Certificate
+	// CertificateChange is set when the event moves an existing certificate.
+	CertificateChange *CertificateChange
+	// DueBase is the date deadlines of opened tasks count from.
+	DueBase Date
+}
+
+// CertificateChange moves a certificate along its own lifecycle.
+type CertificateChange struct {
+	CertificateID int64
+	Event         CertificateEvent
+	ReceivedOn    Date // set by "receive"
+}
+
+// decodeInput decodes the command's input strictly into v.
+func decodeInput(raw json.RawMessage, v any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &InputError{Field: "data", Reason: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store keeps everything certflow knows. Update runs fn in one write
+// transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: read committed with
+// version checks) and commits only if fn returns nil; View runs fn read-only.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is the store inside one transaction. Lookups return ErrNotFound
+// (wrapped) for missing rows, never a zero value.
+type Tx interface {
+	OrgUnit(ctx context.Context, id int64) (OrgUnit, error)
+	// OrgChain returns the IDs from the root down to the department that
+	// owns unit id (the unit itself when it is a department).
+	OrgChain(ctx context.Context, id int64) ([]int64, error)
+	ListOrgUnits(ctx context.Context, scope Scope) ([]OrgUnit, error)
+	CreateOrgUnit(ctx context.Context, u *OrgUnit) error
+
+	Person(ctx context.Context, id int64) (Person, error)
+	ListPeople(ctx context.Context, f PersonFilter) ([]Person, error)
+	CreatePerson(ctx context.Context, p *Person) error
+	UpdatePerson(ctx context.Context, p *Person) error
+
+	Trainings(ctx context.Context, personID int64) ([]Training, error)
+	Training(ctx context.Context, id int64) (Training, error)
+	CreateTraining(ctx context.Context, t *Training) error
+	UpdateTraining(ctx context.Context, t *Training) error
+
+	CertificatesOf(ctx context.Context, personID int64) ([]Certificate, error)
+	ListCertificates(ctx context.Context, f CertificateFilter) ([]Certificate, error)
+
+	Case(ctx context.Context, id int64) (Case, error)
+	CreateCase(ctx context.Context, c *Case) error
+	CaseEvents(ctx context.Context, caseID int64) ([]Event, error)
+	CaseTasks(ctx context.Context, caseID int64) ([]Task, error)
+	CaseDocuments(ctx context.Context, caseID int64) ([]DocumentStatus, error)
+	// Apply writes one transition: the case state with a version check
+	// (ErrConflict when stale), the event row, the certificate change, the
+	// tasks opened and closed, and the document jobs.
+	Apply(ctx context.Context, ch *Change) error
+
+	Inbox(ctx context.Context, q InboxQuery) ([]InboxTask, error)
+
+	Idempotency(ctx context.Context, userID int64, key string) (IdempotencyRecord, error)
+	SaveIdempotency(ctx context.Context, r *IdempotencyRecord) error
+
+	ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (Actor, error)
+	CreateUser(ctx context.Context, name string, personID int64, roles []RoleBinding) (int64, error)
+	CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error
+}
+
+// Scope limits a query to the departments a caller reaches: departments in
+// Exact (and their internal units and 派出机关), and every department whose
+// path starts with one of Prefixes. All lifts the limit.
+type Scope struct {
+	All      bool
+	Exact    []int64
+	Prefixes []string
+}
+
+// Empty reports whether the scope reaches nothing.
+func (s Scope) Empty() bool { return !s.All && len(s.Exact) == 0 && len(s.Prefixes) == 0 }
+
+// PersonFilter selects people. After is the keyset cursor (the last ID seen).
+type PersonFilter struct {
+	Scope     Scope
+	OrgUnitID int64
+	Name      string // substring
+	IDNumber  string
+	After     int64
+	Limit     int
+}
+
+// CertificateFilter selects certificates.
+type CertificateFilter struct {
+	Scope    Scope
+	PersonID int64
+	State    CertificateState
+	Kind     CertificateKind
+	Number   string
+	After    int64
+	Limit    int
+}
+
+// InboxQuery selects the open tasks a caller may work on: tasks of a role
+// the caller holds at the task's department.
+type InboxQuery struct {
+	Roles []RoleBinding
+	After int64
+	Limit int
+}
+
+// InboxTask is an open task with what an inbox shows about its case.
+type InboxTask struct {
+	Task
+	CaseNumber string   `json:"case_number"`
+	Path       PathName `json:"path"`
+	State      State    `json:"state"`
+	PersonName string   `json:"person_name"`
+}
+
+// DocumentStatus is a document job as the case view shows it.
+type DocumentStatus struct {
+	JobID   int64   `json:"job_id"`
+	Doc     DocKind `json:"doc"`
+	EventID int64   `json:"event_id"`
+	State   string  `json:"state"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// Change is everything one transition writes.
+type Change struct {
+	Case            Case // with the new state, data and certificate; Version is the expected one
+	Event           Event
+	NewCertificate  *Certificate
+	CertificateMove *CertificateMove
+	CloseTasks      []TaskKind
+	OpenTasks       []Task
+	Documents       []DocumentJob
+	Now             time.Time
+}
+
+// CertificateMove is a certificate state change with a version check.
+type CertificateMove struct {
+	ID         int64
+	Version    int64
+	To         CertificateState
+	ReceivedOn Date
+}
+
+// IdempotencyRecord remembers a command's result under the caller's
+// Idempotency-Key, so a retry returns it and writes nothing.
+type IdempotencyRecord struct {
+	UserID      int64
+	Key         string
+	Fingerprint string
+	CaseID      int64
+	Result      json.RawMessage
+	CreatedAt   time.Time
+}

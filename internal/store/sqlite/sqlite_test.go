@@ -1,0 +1,39 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"certflow/internal/store/sqlite"
+	"certflow/internal/store/sqlstore"
+	"certflow/internal/store/storetest"
+)
+
+func open(t testing.TB) *sqlstore.Store {
+	s, _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "certflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.DB().Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, open) }
+
+// TestReopen: migrations are recorded, so opening an existing file again
+// applies nothing and keeps the data.
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "certflow.db")
+	for range 2 {
+		s, _, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := s.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("schema_migrations: %d %v", n, err)
+		}
+		s.DB().Close()
+	}
+}

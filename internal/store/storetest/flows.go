@@ -1,0 +1,423 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"certflow/internal/auth"
+	"certflow/workflow"
+)
+
+func addUser(w *World, name string, role workflow.Role, unit int64) (int64, error) {
+	id, _, err := auth.AddUser(w.Ctx, w.Store, name, 0, []workflow.RoleBinding{{Role: role, OrgUnitID: unit}}, "tok-"+name, nil)
+	if err == nil {
+		w.Data.Users[name] = struct {
+			ID    int64
+			Token string
+			Roles string
+		}{id, "tok-" + name, string(role)}
+	}
+	return id, err
+}
+
+func openTasks(v workflow.CaseView) map[workflow.TaskKind]workflow.Task {
+	out := map[workflow.TaskKind]workflow.Task{}
+	for _, t := range v.Tasks {
+		if t.Status == workflow.TaskOpen {
+			out[t.Kind] = t
+		}
+	}
+	return out
+}
+
+func wantOpen(t testing.TB, v workflow.CaseView, kinds ...workflow.TaskKind) {
+	t.Helper()
+	got := openTasks(v)
+	if len(got) != len(kinds) {
+		t.Fatalf("state %s: open tasks %v, want %v", v.State, got, kinds)
+	}
+	for _, k := range kinds {
+		if _, ok := got[k]; !ok {
+			t.Fatalf("state %s: open tasks %v, want %v", v.State, got, kinds)
+		}
+	}
+}
+
+// testHappyPath walks one application through every step and checks tasks,
+// categories, the certificate, the Art. 14 deadlines and document jobs.
+func testHappyPath(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	zw := w.Data.People["zhangwei"]
+	v := w.Open("clerk", workflow.PathApplication, zw, `{"proposed_categories":["安全生产监督管理","消防监督管理","应急管理"],"region":"天山区"}`)
+	if v.State != workflow.AppDraft || v.Version != 1 || v.Number == "" {
+		t.Fatalf("opened %+v", v.Case)
+	}
+	var d workflow.ApplicationData
+	_ = json.Unmarshal(v.Data, &d)
+	if d.Kind != workflow.KindEnforcement {
+		t.Fatalf("Art. 5 kind = %s, want enforcement", d.Kind)
+	}
+	v = w.MustFire("clerk", v, workflow.EvSubmitForApproval, "", "")
+	wantOpen(t, v, workflow.TaskApprove)
+	if len(v.Documents) != 2 {
+		t.Fatalf("documents after submission: %+v", v.Documents)
+	}
+	inbox, err := w.Engine.Inbox(w.Ctx, w.Actor("leader"), 0, 50)
+	if err != nil || len(inbox) != 1 || inbox[0].CaseID != v.ID || inbox[0].Kind != workflow.TaskApprove {
+		t.Fatalf("leader's inbox: %+v, %v", inbox, err)
+	}
+	if got := allowedNames(v, w, "leader"); fmt.Sprint(got) != "[approve reject send_back]" {
+		t.Fatalf("leader may fire %v", got)
+	}
+	v = w.MustFire("leader", v, workflow.EvSendBack, "请补充执法区域", "")
+	wantOpen(t, v, workflow.TaskRevise)
+	v = w.MustFire("clerk", v, workflow.EvSubmitForApproval, "", `{"region":"天山区行政区域"}`)
+	v = w.MustFire("leader", v, workflow.EvApprove, "同意", `{"agreed_categories":["安全生产监督管理","应急管理"]}`)
+	wantOpen(t, v, workflow.TaskSubmitToIssuer)
+	v = w.MustFire("clerk", v, workflow.EvSubmitToIssuer, "", "")
+	wantOpen(t, v, workflow.TaskRecordDecision)
+	if _, err := w.Fire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","valid_until":"2031-03-09","categories":["消防监督管理"]}`); !isGuard(err, "Art. 6") {
+		t.Fatalf("confirming a category not agreed: %v", err)
+	}
+	v = w.MustFire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","issued_on":"2026-01-31","valid_until":"2031-01-30","categories":["安全生产监督管理"]}`)
+	wantOpen(t, v, workflow.TaskRecordReceipt)
+	certs, err := w.Engine.Certificates(w.Ctx, w.Actor("clerk"), workflow.CertificateFilter{PersonID: zw})
+	if err != nil || len(certs) != 1 {
+		t.Fatalf("certificates: %+v %v", certs, err)
+	}
+	c := certs[0]
+	if c.State != workflow.CertIssued || c.Number != "新0102-001" || fmt.Sprint(c.Categories) != "[安全生产监督管理]" || c.Kind != workflow.KindEnforcement || c.CaseID != v.ID {
+		t.Fatalf("issued certificate %+v", c)
+	}
+	v = w.MustFire("clerk", v, workflow.EvRecordReceipt, "", `{"received_on":"2026-01-31"}`)
+	wantOpen(t, v, workflow.TaskPlatformEmergency, workflow.TaskPlatformRandom)
+	for _, tk := range openTasks(v) {
+		if tk.DueOn != workflow.MustDate("2026-02-28") || tk.Role != workflow.RoleLegalClerk {
+			t.Fatalf("Art. 14 task %+v: want due 2026-02-28 (one calendar month from Jan 31)", tk)
+		}
+	}
+	certs, _ = w.Engine.Certificates(w.Ctx, w.Actor("officer"), workflow.CertificateFilter{})
+	if len(certs) != 1 || certs[0].State != workflow.CertReceived || certs[0].ReceivedOn != workflow.MustDate("2026-01-31") {
+		t.Fatalf("officer's certificates %+v", certs)
+	}
+	if !certs[0].ValidOn(Today) || certs[0].ValidOn(workflow.MustDate("2031-01-31")) {
+		t.Fatalf("validity of %+v", certs[0])
+	}
+	// 登记表 and 审批表 twice (first submission, resubmission after 退回), 签收单 once.
+	if len(v.Documents) != 5 || w.Counts()["river_job"] != 5 {
+		t.Fatalf("documents %+v, river jobs %d", v.Documents, w.Counts()["river_job"])
+	}
+	if len(v.History) != 7 || len(v.Allowed) != 0 { // the refused issue left no trace
+		t.Fatalf("history %d events, allowed %v", len(v.History), v.Allowed)
+	}
+	// Numbers are unique per issuer.
+	other := w.reach(casts[0], workflow.AppSubmitted)
+	_, err = w.Fire("justice", other, workflow.EvIssue, "", `{"number":"新0102-001","valid_until":"2031-01-30"}`)
+	var in *workflow.InputError
+	if !errors.As(err, &in) || in.Field != "number" {
+		t.Fatalf("duplicate number: %v", err)
+	}
+}
+
+func allowedNames(v workflow.CaseView, w *World, user string) []workflow.EventName {
+	view, err := w.Engine.CaseView(w.Ctx, w.Actor(user), v.ID)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	var out []workflow.EventName
+	for _, a := range view.Allowed {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+func isGuard(err error, article string) bool {
+	var ge *workflow.GuardError
+	return errors.As(err, &ge) && hasArticle(ge.Violations, article, "")
+}
+
+// testConcurrentApproval: two principal leaders approve the same case at
+// once; exactly one wins, the other gets a conflict, history holds one
+// approval.
+func testConcurrentApproval(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	for round := range 5 {
+		v := w.reach(casts[0], workflow.AppPendingApproval)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, user := range []string{"leader", "deputy"} {
+			actor := w.Actor(user)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = w.Engine.Fire(context.Background(), workflow.Command{Actor: actor, CaseID: v.ID, Event: workflow.EvApprove, ExpectedVersion: v.Version, Comment: "同意"})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, workflow.ErrConflict):
+				t.Fatalf("round %d: want conflict, got %v", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d approvals succeeded: %v", round, ok, errs)
+		}
+		after, _ := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), v.ID)
+		n := 0
+		for _, e := range after.History {
+			if e.Event == workflow.EvApprove {
+				n++
+			}
+		}
+		if n != 1 || after.State != workflow.AppApproved {
+			t.Fatalf("round %d: %d approve events, state %s", round, n, after.State)
+		}
+	}
+}
+
+// testRefusedWritesNothing: every kind of refusal leaves every table as it was.
+func testRefusedWritesNothing(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	pending := w.reach(casts[0], workflow.AppPendingApproval)
+	prepared := w.Open("clerk-leader", workflow.PathApplication, w.ClonePerson("zhangwei", nil), categories)
+	prepared = w.MustFire("clerk-leader", prepared, workflow.EvSubmitForApproval, "", "")
+	untrained := w.Open("clerk", workflow.PathApplication, w.ClonePerson("liuyang", nil), categories)
+	own := w.Open("clerk", workflow.PathApplication, w.Data.People["lina"], categories)
+	tests := []struct {
+		name string
+		do   func() error
+		want func(error) bool
+	}{
+		{"guard refusal", func() error { _, err := w.Fire("clerk", untrained, workflow.EvSubmitForApproval, "", ""); return err }, func(err error) bool { return isGuard(err, "Art. 9(1)(3)") }},
+		{"bad body", func() error { _, err := w.Fire("leader", pending, workflow.EvApprove, "", `{"agreed":"x"}`); return err }, isInput},
+		{"bad category", func() error {
+			_, err := w.Fire("leader", pending, workflow.EvApprove, "", `{"agreed_categories":["治安管理"]}`)
+			return err
+		}, isInput},
+		{"unknown event", func() error { _, err := w.Fire("leader", pending, "approve_all", "", ""); return err }, isInput},
+		{"event not allowed in state", func() error { _, err := w.Fire("justice", pending, workflow.EvIssue, "", ""); return err }, func(err error) bool { return errors.Is(err, workflow.ErrForbidden) || errors.Is(err, workflow.ErrNotFound) }},
+		{"forbidden actor (clerk approves)", func() error { _, err := w.Fire("clerk", pending, workflow.EvApprove, "", ""); return err }, isForbidden},
+		{"preparer approves own", func() error { _, err := w.Fire("clerk-leader", prepared, workflow.EvApprove, "", ""); return err }, isForbidden},
+		{"officer fires on own case", func() error { _, err := w.Fire("lina", own, workflow.EvSubmitForApproval, "", ""); return err }, isForbidden},
+		{"other region", func() error { _, err := w.Fire("tacheng-clerk", pending, workflow.EvWithdraw, "x", ""); return err }, func(err error) bool { return errors.Is(err, workflow.ErrNotFound) }},
+		{"stale version", func() error {
+			_, err := w.Engine.Fire(w.Ctx, workflow.Command{Actor: w.Actor("leader"), CaseID: pending.ID, Event: workflow.EvApprove, ExpectedVersion: pending.Version - 1})
+			return err
+		}, func(err error) bool { return errors.Is(err, workflow.ErrConflict) }},
+		{"comment missing", func() error { _, err := w.Fire("leader", pending, workflow.EvReject, " ", ""); return err }, isInput},
+		{"invalid ID number", func() error {
+			_, err := w.Engine.CreatePerson(w.Ctx, w.Actor("clerk"), workflow.Person{Name: "错号", IDNumber: "650102198503120010", Education: workflow.EduBachelor, OrgUnitID: w.Data.Units["tianshan.business"]})
+			return err
+		}, isInput},
+		{"open case for a person out of scope", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.Data.People["aili"]})
+			return err
+		}, func(err error) bool { return errors.Is(err, workflow.ErrNotFound) }},
+		{"open Ministry case as county clerk", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathMinistryApplication, PersonID: w.Data.People["zhangwei"]})
+			return err
+		}, isForbidden},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := w.Counts()
+			err := tc.do()
+			if !tc.want(err) {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if after := w.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("rows changed: %v → %v", before, after)
+			}
+		})
+	}
+}
+
+func isInput(err error) bool     { var in *workflow.InputError; return errors.As(err, &in) }
+func isForbidden(err error) bool { return errors.Is(err, workflow.ErrForbidden) }
+
+// testIdempotency: a retried command returns the first result and writes
+// nothing; the same key for another request is refused; concurrent retries
+// write once.
+func testIdempotency(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	v := w.reach(casts[0], workflow.AppPendingApproval)
+	cmd := workflow.Command{Actor: w.Actor("leader"), CaseID: v.ID, Event: workflow.EvApprove, ExpectedVersion: v.Version, Comment: "同意", IdempotencyKey: "k-1"}
+	first, err := w.Engine.Fire(w.Ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := w.Counts()
+	again, err := w.Engine.Fire(w.Ctx, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(first)
+	b, _ := json.Marshal(again)
+	if string(a) != string(b) {
+		t.Fatalf("retry answered differently:\n%s\n%s", a, b)
+	}
+	if after := w.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("retry wrote rows: %v → %v", before, after)
+	}
+	cmd.Comment = "另一个意见"
+	if _, err := w.Engine.Fire(w.Ctx, cmd); !isInput(err) {
+		t.Fatalf("key reused for another request: %v", err)
+	}
+	// Concurrent retries of one request.
+	v2 := w.reach(casts[0], workflow.AppPendingApproval)
+	var wg sync.WaitGroup
+	results := make([]workflow.CaseView, 4)
+	errs := make([]error, 4)
+	for i := range 4 {
+		c := workflow.Command{Actor: w.Actor("leader"), CaseID: v2.ID, Event: workflow.EvApprove, ExpectedVersion: v2.Version, Comment: "同意", IdempotencyKey: "k-2"}
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i], errs[i] = w.Engine.Fire(context.Background(), c) }()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, workflow.ErrConflict) {
+			t.Fatalf("retry %d: %v", i, err)
+		}
+	}
+	after, _ := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), v2.ID)
+	if after.Version != v2.Version+1 {
+		t.Fatalf("concurrent retries: version %d, want %d", after.Version, v2.Version+1)
+	}
+	// Opening a case is idempotent too.
+	in := workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.ClonePerson("zhangwei", nil), Data: json.RawMessage(categories), IdempotencyKey: "open-1"}
+	o1, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o2, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), in)
+	if err != nil || o1.ID != o2.ID {
+		t.Fatalf("open retried: %d vs %d, %v", o1.ID, o2.ID, err)
+	}
+}
+
+// testAccess: who sees and who may act.
+func testAccess(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	draft := w.reach(casts[0], workflow.AppDraft)
+	submitted := w.reach(casts[0], workflow.AppSubmitted)
+	tests := []struct {
+		user    string
+		c       workflow.CaseView
+		visible bool
+		allowed string
+	}{
+		{"clerk", draft, true, "[submit_for_approval withdraw]"},
+		{"leader", draft, true, "[]"},
+		{"city-clerk", draft, true, "[]"},    // supervises the subtree, acts only at home
+		{"supervisor", draft, true, "[]"},    // reads for supervision
+		{"tacheng-clerk", draft, false, ""},  // another region
+		{"justice", draft, false, ""},        // not yet submitted to justice
+		{"justice", submitted, true, "[issue refuse]"},
+		{"clerk", submitted, true, "[issue refuse]"}, // the clerk may record justice's decision
+		{"region-leader", draft, true, "[]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user+"/"+string(tc.c.State), func(t *testing.T) {
+			v, err := w.Engine.CaseView(w.Ctx, w.Actor(tc.user), tc.c.ID)
+			if !tc.visible {
+				if !errors.Is(err, workflow.ErrNotFound) {
+					t.Fatalf("want not found, got %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []workflow.EventName
+			for _, a := range v.Allowed {
+				names = append(names, a.Name)
+			}
+			if got := fmt.Sprint(names); got != tc.allowed {
+				t.Fatalf("allowed %s, want %s", got, tc.allowed)
+			}
+		})
+	}
+	t.Run("officer sees own certificate only", func(t *testing.T) {
+		certs, err := w.Engine.Certificates(w.Ctx, w.Actor("officer"), workflow.CertificateFilter{PersonID: submitted.PersonID})
+		if err != nil || len(certs) != 0 {
+			t.Fatalf("%v %v", certs, err)
+		}
+	})
+}
+
+// testDirectory: people and trainings, with validation and keyset pagination.
+func testDirectory(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	clerk := w.Actor("clerk")
+	first17 := "65010219900101002"
+	p, err := w.Engine.CreatePerson(w.Ctx, clerk, workflow.Person{Name: "测试员", IDNumber: workflow.IDNumber(first17 + string(workflow.IDCheckChar(first17))),
+		Education: workflow.EduCollege, Staffed: true, Post: true, OrgUnitID: w.Data.Units["tianshan.business"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Sex != workflow.SexFemale || p.BirthDate != workflow.MustDate("1990-01-01") {
+		t.Fatalf("derived sex/birth %s %s", p.Sex, p.BirthDate)
+	}
+	if _, err := w.Engine.CreatePerson(w.Ctx, clerk, workflow.Person{Name: "重复", IDNumber: p.IDNumber, Education: workflow.EduCollege, OrgUnitID: p.OrgUnitID}); !errors.Is(err, workflow.ErrConflict) {
+		t.Fatalf("duplicate ID number: %v", err)
+	}
+	if _, err := w.Engine.CreatePerson(w.Ctx, w.Actor("tacheng-clerk"), workflow.Person{Name: "越权", IDNumber: "650102199001010040", Education: workflow.EduCollege, OrgUnitID: p.OrgUnitID}); !isInput(err) {
+		t.Fatalf("out-of-scope unit: %v", err)
+	}
+	p.Title = "科员"
+	if p, err = w.Engine.UpdatePerson(w.Ctx, clerk, p); err != nil || p.Version != 2 {
+		t.Fatalf("update: %v %d", err, p.Version)
+	}
+	p.Version = 1
+	if _, err := w.Engine.UpdatePerson(w.Ctx, clerk, p); !errors.Is(err, workflow.ErrConflict) {
+		t.Fatalf("stale update: %v", err)
+	}
+	tr, err := w.Engine.SaveTraining(w.Ctx, clerk, workflow.Training{PersonID: p.ID, Kind: workflow.TrainingLaw, Date: workflow.MustDate("2025-11-01"), Passed: true})
+	if err != nil || tr.ID == 0 {
+		t.Fatal(err)
+	}
+	if _, err := w.Engine.SaveTraining(w.Ctx, clerk, workflow.Training{PersonID: p.ID, Kind: workflow.TrainingLaw, Date: workflow.MustDate("2027-01-01")}); !isInput(err) {
+		t.Fatalf("future training: %v", err)
+	}
+	// Keyset pagination visits everyone once.
+	seen := map[int64]bool{}
+	var after int64
+	for {
+		page, err := w.Engine.People(w.Ctx, clerk, workflow.PersonFilter{After: after, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range page {
+			if seen[q.ID] {
+				t.Fatalf("person %d twice", q.ID)
+			}
+			seen[q.ID] = true
+			after = q.ID
+		}
+		if len(page) < 3 {
+			break
+		}
+	}
+	// tianshan: 8 demo people + the new one; not 周杰 (自治区) or 艾力 (塔城).
+	if len(seen) != 9 || seen[w.Data.People["aili"]] || seen[w.Data.People["zhoujie"]] {
+		t.Fatalf("clerk sees %d people", len(seen))
+	}
+	all, _ := w.Engine.People(w.Ctx, w.Actor("admin"), workflow.PersonFilter{Limit: 500})
+	if len(all) != 11 {
+		t.Fatalf("admin sees %d people", len(all))
+	}
+	units, _ := w.Engine.OrgUnits(w.Ctx, w.Actor("supervisor"))
+	for _, u := range units {
+		if u.ID == w.Data.Units["region"] || u.ID == w.Data.Units["tacheng"] {
+			t.Fatalf("supervisor of 乌鲁木齐 sees %s", u.Name)
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"certflow/workflow"
+)
+
+// step is one event as a test fires it: who, with what comment and data.
+type step struct {
+	event   workflow.EventName
+	user    string
+	comment string
+	data    string
+}
+
+// pathCast is who plays each part of an application path, and for whom.
+type pathCast struct {
+	path                      workflow.PathName
+	person                    string // a demo person who meets every condition
+	office, principal, issuer string
+}
+
+var casts = []pathCast{
+	{workflow.PathApplication, "zhangwei", "clerk", "leader", "clerk"}, // the clerk records justice's decision; testAccess covers the liaison
+	{workflow.PathMinistryApplication, "zhoujie", "region-hr", "region-leader", "region-hr"},
+}
+
+// stepFor returns how cast fires ev with valid input.
+func (c pathCast) stepFor(ev workflow.EventName, n int64) step {
+	switch ev {
+	case workflow.EvSubmitForApproval:
+		return step{ev, c.office, "", ""}
+	case workflow.EvApprove:
+		return step{ev, c.principal, "同意", ""}
+	case workflow.EvSendBack:
+		return step{ev, c.principal, "执法区域填写不完整", ""}
+	case workflow.EvReject:
+		return step{ev, c.principal, "暂不需要", ""}
+	case workflow.EvWithdraw:
+		return step{ev, c.office, "申请人调岗", ""}
+	case workflow.EvSubmitToIssuer:
+		return step{ev, c.office, "", `{"submitted_on":"2026-03-09"}`}
+	case workflow.EvIssue:
+		return step{ev, c.issuer, "", fmt.Sprintf(`{"number":"XJ-M-%d","issued_on":"2026-03-09","valid_until":"2031-03-08"}`, n)}
+	case workflow.EvRefuse:
+		return step{ev, c.issuer, "培训记录不全", ""}
+	case workflow.EvRecordReceipt:
+		return step{ev, c.office, "", `{"received_on":"2026-03-10"}`}
+	}
+	panic("no step for " + ev)
+}
+
+// routes says how to reach each state of an application path from draft.
+var routes = map[workflow.State][]workflow.EventName{
+	workflow.AppDraft:           nil,
+	workflow.AppPendingApproval: {workflow.EvSubmitForApproval},
+	workflow.AppApproved:        {workflow.EvSubmitForApproval, workflow.EvApprove},
+	workflow.AppSubmitted:       {workflow.EvSubmitForApproval, workflow.EvApprove, workflow.EvSubmitToIssuer},
+	workflow.AppIssued:          {workflow.EvSubmitForApproval, workflow.EvApprove, workflow.EvSubmitToIssuer, workflow.EvIssue},
+	workflow.AppReceived:        {workflow.EvSubmitForApproval, workflow.EvApprove, workflow.EvSubmitToIssuer, workflow.EvIssue, workflow.EvRecordReceipt},
+	workflow.AppRejected:        {workflow.EvSubmitForApproval, workflow.EvReject},
+	workflow.AppRefused:         {workflow.EvSubmitForApproval, workflow.EvApprove, workflow.EvSubmitToIssuer, workflow.EvRefuse},
+	workflow.AppWithdrawn:       {workflow.EvWithdraw},
+}
+
+const categories = `{"proposed_categories":["安全生产监督管理","应急管理"],"region":"天山区行政区域"}`
+
+// reach opens a case for a fresh applicant and walks it to state.
+func (w *World) reach(c pathCast, state workflow.State) workflow.CaseView {
+	w.T.Helper()
+	v := w.Open(c.office, c.path, w.ClonePerson(c.person, nil), categories)
+	for _, ev := range routes[state] {
+		s := c.stepFor(ev, w.seq.Add(1))
+		v = w.MustFire(s.user, v, s.event, s.comment, s.data)
+	}
+	if v.State != state {
+		w.T.Fatalf("route to %s ended in %s", state, v.State)
+	}
+	return v
+}
+
+// testApplicationMatrix fires every event of both application paths in
+// every state: allowed pairs reach the table's target state, the others
+// fail with *InvalidTransitionError and leave the case as it was.
+func testApplicationMatrix(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	for _, c := range casts {
+		p, _ := w.Engine.Path(c.path)
+		for _, st := range p.States {
+			if _, ok := routes[st.Name]; !ok {
+				t.Fatalf("%s: no route to state %s: the matrix would miss it", c.path, st.Name)
+			}
+			for _, def := range p.Events {
+				t.Run(fmt.Sprintf("%s/%s/%s", c.path, st.Name, def.Name), func(t *testing.T) {
+					w.T = t
+					v := w.reach(c, st.Name)
+					s := c.stepFor(def.Name, w.seq.Add(1))
+					got, err := w.Fire(s.user, v, s.event, s.comment, s.data)
+					if slices.Contains(def.From, st.Name) {
+						if err != nil {
+							t.Fatalf("want %s → %s, got %v", st.Name, def.To, err)
+						}
+						if got.State != def.To || got.Version != v.Version+1 {
+							t.Fatalf("got state %s version %d, want %s version %d", got.State, got.Version, def.To, v.Version+1)
+						}
+						last := got.History[len(got.History)-1]
+						if last.Event != def.Name || last.From != st.Name || last.To != def.To {
+							t.Fatalf("last event %+v", last)
+						}
+						return
+					}
+					var inv *workflow.InvalidTransitionError
+					if !errors.As(err, &inv) || !errors.Is(err, workflow.ErrConflict) {
+						t.Fatalf("want InvalidTransitionError (409), got %v", err)
+					}
+					after, err := w.Engine.CaseView(w.Ctx, w.Actor(c.office), v.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if after.State != v.State || after.Version != v.Version || len(after.History) != len(v.History) {
+						t.Fatalf("refused event changed the case: %s v%d → %s v%d", v.State, v.Version, after.State, after.Version)
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package workflow
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseIDNumber(t *testing.T) {
+	valid := "65010219850312001" + string(IDCheckChar("65010219850312001"))
+	tests := []struct {
+		in      string
+		wantErr string
+	}{
+		{valid, ""},
+		{"11010519491231002X", ""}, // GB 11643's own example
+		{"11010519491231002x", ""}, // lower-case x is normalised
+		{"110105194912310021", "check digit"},
+		{"11010519491231002", "18 characters"},
+		{"1101051949123100AX", "must be a digit"},
+		{"11010519491331002" + string(IDCheckChar("11010519491331002")), "birth date"},
+	}
+	for _, tc := range tests {
+		got, err := ParseIDNumber(tc.in)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want …%s…", tc.in, err, tc.wantErr)
+		case tc.wantErr == "" && got != IDNumber(strings.ToUpper(tc.in)):
+			t.Errorf("%s: got %s", tc.in, got)
+		}
+	}
+	n := IDNumber("11010519491231002X")
+	if n.BirthDate() != MustDate("1949-12-31") || n.Sex() != SexFemale {
+		t.Errorf("birth %s sex %s", n.BirthDate(), n.Sex())
+	}
+}
+
+func TestAddMonths(t *testing.T) {
+	tests := []struct{ from, want string }{
+		{"2026-01-31", "2026-02-28"},
+		{"2028-01-31", "2028-02-29"},
+		{"2026-03-31", "2026-04-30"},
+		{"2026-12-15", "2027-01-15"},
+		{"2026-02-28", "2026-03-28"},
+	}
+	for _, tc := range tests {
+		if got := MustDate(tc.from).AddMonths(1); got != MustDate(tc.want) {
+			t.Errorf("%s + 1 month = %s, want %s", tc.from, got, tc.want)
+		}
+	}
+	if got := Age(MustDate("1996-02-29"), MustDate("2026-02-28")); got != 29 {
+		t.Errorf("age %d", got)
+	}
+}
+
+// TestPathTables: every table is consistent, every state reachable from the
+// initial one, every non-final state has a way out, and the Mermaid diagram
+// names every transition.
+func TestPathTables(t *testing.T) {
+	for _, p := range AllPaths() {
+		if err := p.validate(); err != nil {
+			t.Fatal(err)
+		}
+		reach := map[State]bool{p.Initial: true}
+		for changed := true; changed; {
+			changed = false
+			for _, e := range p.Events {
+				for _, f := range e.From {
+					if reach[f] && !reach[e.To] {
+						reach[e.To], changed = true, true
+					}
+				}
+			}
+		}
+		m := p.Mermaid()
+		for _, s := range p.States {
+			if !reach[s.Name] {
+				t.Errorf("%s: state %s unreachable", p.Name, s.Name)
+			}
+			if !s.Final && len(p.EventsFrom(s.Name)) == 0 {
+				t.Errorf("%s: non-final state %s has no event", p.Name, s.Name)
+			}
+			if s.Final && len(p.EventsFrom(s.Name)) != 0 {
+				t.Errorf("%s: final state %s has events", p.Name, s.Name)
+			}
+		}
+		for _, e := range p.Events {
+			for _, f := range e.From {
+				if line := string(f) + " --> " + string(e.To) + ": " + string(e.Name); !strings.Contains(m, line) {
+					t.Errorf("%s: diagram lacks %q", p.Name, line)
+				}
+			}
+			for _, g := range e.Guards {
+				if !strings.HasPrefix(g.Article, "Art. ") {
+					t.Errorf("%s/%s: guard cites %q", p.Name, e.Name, g.Article)
+				}
+			}
+		}
+	}
+}
+
+func TestCertificateLifecycle(t *testing.T) {
+	tests := []struct {
+		from CertificateState
+		ev   CertificateEvent
+		want CertificateState // "" = refused
+	}{
+		{CertIssued, CertEventReceive, CertReceived},
+		{CertReceived, CertEventSuspend, CertSuspended},
+		{CertSuspended, CertEventRestore, CertReceived},
+		{CertSuspended, CertEventReturn, CertReturned},
+		{CertReturned, CertEventCancel, CertCancelled},
+		{CertReceived, CertEventLose, CertLost},
+		{CertLost, CertEventVoid, CertVoided},
+		{CertCancelled, CertEventSuspend, ""},
+		{CertVoided, CertEventRestore, ""},
+		{CertReceived, CertEventReceive, ""},
+	}
+	for _, tc := range tests {
+		got, err := NextCertificateState(tc.from, tc.ev)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%s on %s: allowed, want refused", tc.ev, tc.from)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s on %s = %s, %v; want %s", tc.ev, tc.from, got, err, tc.want)
+		}
+	}
+	c := Certificate{State: CertReceived, ValidUntil: MustDate("2030-06-30")}
+	if !c.ValidOn(MustDate("2030-06-30")) || c.ValidOn(MustDate("2030-07-01")) {
+		t.Error("validity boundary")
+	}
+	c.State = CertSuspended
+	if c.ValidOn(MustDate("2026-01-01")) || !c.Outstanding() {
+		t.Error("a suspended certificate is invalid but still outstanding")
+	}
+}
+
+func TestGuardErrorText(t *testing.T) {
+	err := &GuardError{Violations: []Violation{{"Art. 9(1)(4)", "education below 大专"}, {"Art. 9(1)(4)", "not working in an enforcement post"}, {"Art. 10", "x"}}}
+	if got := err.Error(); got != "Art. 9(1)(4): education below 大专; Art. 9(1)(4): not working in an enforcement post; Art. 10: x" {
+		t.Errorf("got %q", got)
+	}
+	if got := strings.Join(err.Articles(), ","); got != "Art. 9(1)(4),Art. 10" {
+		t.Errorf("articles %q", got)
+	}
+}

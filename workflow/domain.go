@@ -237,19 +237,19 @@ type Certificate struct {
 
 // Case is one run of a path about one person.
 type Case struct {
-	ID        int64           `json:"id"`
-	Number    string          `json:"number"` // e.g. 650100-2026-0012
-	Path      PathName        `json:"path"`
-	State     State           `json:"state"`
-	Version   int64           `json:"version"`
-	PersonID  int64           `json:"person_id"`
+	ID       int64    `json:"id"`
+	Number   string   `json:"number"` // e.g. 650100-2026-0012
+	Path     PathName `json:"path"`
+	State    State    `json:"state"`
+	Version  int64    `json:"version"`
+	PersonID int64    `json:"person_id"`
 	// CertificateID is the certificate the case is about, once there is one.
 	CertificateID int64           `json:"certificate_id,omitempty"`
 	OrgUnitID     int64           `json:"org_unit_id"` // the department that runs the case
-	Preparer  int64           `json:"preparer_user_id"`
-	Data      json.RawMessage `json:"data"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Preparer      int64           `json:"preparer_user_id"`
+	Data          json.RawMessage `json:"data"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
 }
 
 // TaskStatus is open or closed.

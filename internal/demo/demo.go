@@ -73,16 +73,16 @@ type personSpec struct {
 // People cover each Art. 9 / Art. 10 / Art. 5 outcome; the comment says
 // what the application path will answer for them.
 var people = []personSpec{
-	{"zhangwei", "tianshan.business", "张伟", "650102", "1985-03-12", "执法大队副大队长", workflow.EduBachelor, "安全工程", true, true, true, true, 92},   // eligible, 行政执法证
-	{"lina", "tianshan.legal", "李娜", "650102", "1990-07-08", "法制股股长", workflow.EduMaster, "法学", true, true, true, true, 88},                  // eligible, 执法监督证
-	{"wangqiang", "tianshan.business", "王强", "650102", "1979-11-30", "科员", workflow.EduSecondary, "化工工艺", true, true, true, true, 75},         // Art. 9(1)(4) education
-	{"liuyang", "tianshan.business", "刘洋", "650102", "1993-01-31", "科员", workflow.EduCollege, "消防工程", true, true, true, false, 81},          // Art. 9(1)(3) no law training
-	{"chenjing", "yanerwo", "陈静", "650102", "1995-05-20", "应急管理办公室干事", workflow.EduCollege, "行政管理", true, true, false, true, 0},       // Art. 10 / 9(1)(2) township, untrained
-	{"zhaolei", "yanerwo", "赵磊", "650102", "1988-09-09", "应急管理办公室主任", workflow.EduBachelor, "公共管理", true, true, true, true, 85},       // eligible township, 行政执法证
+	{"zhangwei", "tianshan.business", "张伟", "650102", "1985-03-12", "执法大队副大队长", workflow.EduBachelor, "安全工程", true, true, true, true, 92}, // eligible, 行政执法证
+	{"lina", "tianshan.legal", "李娜", "650102", "1990-07-08", "法制股股长", workflow.EduMaster, "法学", true, true, true, true, 88},               // eligible, 执法监督证
+	{"wangqiang", "tianshan.business", "王强", "650102", "1979-11-30", "科员", workflow.EduSecondary, "化工工艺", true, true, true, true, 75},     // Art. 9(1)(4) education
+	{"liuyang", "tianshan.business", "刘洋", "650102", "1993-01-31", "科员", workflow.EduCollege, "消防工程", true, true, true, false, 81},        // Art. 9(1)(3) no law training
+	{"chenjing", "yanerwo", "陈静", "650102", "1995-05-20", "应急管理办公室干事", workflow.EduCollege, "行政管理", true, true, false, true, 0},           // Art. 10 / 9(1)(2) township, untrained
+	{"zhaolei", "yanerwo", "赵磊", "650102", "1988-09-09", "应急管理办公室主任", workflow.EduBachelor, "公共管理", true, true, true, true, 85},           // eligible township, 行政执法证
 	{"sunli", "tianshan.institution", "孙丽", "650102", "1996-02-29", "聘用人员", workflow.EduBachelor, "环境工程", false, true, true, true, 90},    // Art. 9(1)(1) not 在编
-	{"zhoujie", "region.business", "周杰", "650000", "1982-12-01", "执法局二级调研员", workflow.EduBachelor, "采矿工程", true, true, true, true, 95},  // eligible, also Ministry
-	{"maxin", "tianshan.hr", "马欣", "650102", "1991-04-16", "人事专员", workflow.EduBachelor, "人力资源管理", true, false, true, true, 70},         // Art. 5: HR staff get no justice certificate
-	{"aili", "tacheng.business", "艾力", "654200", "1987-06-18", "执法支队科员", workflow.EduBachelor, "安全工程", true, true, true, true, 80},      // another region
+	{"zhoujie", "region.business", "周杰", "650000", "1982-12-01", "执法局二级调研员", workflow.EduBachelor, "采矿工程", true, true, true, true, 95},    // eligible, also Ministry
+	{"maxin", "tianshan.hr", "马欣", "650102", "1991-04-16", "人事专员", workflow.EduBachelor, "人力资源管理", true, false, true, true, 70},           // Art. 5: HR staff get no justice certificate
+	{"aili", "tacheng.business", "艾力", "654200", "1987-06-18", "执法支队科员", workflow.EduBachelor, "安全工程", true, true, true, true, 80},        // another region
 }
 
 type userSpec struct {

@@ -197,13 +197,18 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 		want func(error) bool
 	}{
 		{"guard refusal", func() error { _, err := w.Fire("clerk", untrained, workflow.EvSubmitForApproval, "", ""); return err }, func(err error) bool { return isGuard(err, "Art. 9(1)(3)") }},
-		{"bad body", func() error { _, err := w.Fire("leader", pending, workflow.EvApprove, "", `{"agreed":"x"}`); return err }, isInput},
+		{"bad body", func() error {
+			_, err := w.Fire("leader", pending, workflow.EvApprove, "", `{"agreed":"x"}`)
+			return err
+		}, isInput},
 		{"bad category", func() error {
 			_, err := w.Fire("leader", pending, workflow.EvApprove, "", `{"agreed_categories":["治安管理"]}`)
 			return err
 		}, isInput},
 		{"unknown event", func() error { _, err := w.Fire("leader", pending, "approve_all", "", ""); return err }, isInput},
-		{"event not allowed in state", func() error { _, err := w.Fire("justice", pending, workflow.EvIssue, "", ""); return err }, func(err error) bool { return errors.Is(err, workflow.ErrForbidden) || errors.Is(err, workflow.ErrNotFound) }},
+		{"event not allowed in state", func() error { _, err := w.Fire("justice", pending, workflow.EvIssue, "", ""); return err }, func(err error) bool {
+			return errors.Is(err, workflow.ErrForbidden) || errors.Is(err, workflow.ErrNotFound)
+		}},
 		{"forbidden actor (clerk approves)", func() error { _, err := w.Fire("clerk", pending, workflow.EvApprove, "", ""); return err }, isForbidden},
 		{"preparer approves own", func() error { _, err := w.Fire("clerk-leader", prepared, workflow.EvApprove, "", ""); return err }, isForbidden},
 		{"officer fires on own case", func() error { _, err := w.Fire("lina", own, workflow.EvSubmitForApproval, "", ""); return err }, isForbidden},
@@ -316,10 +321,10 @@ func testAccess(t *testing.T, open Opener) {
 	}{
 		{"clerk", draft, true, "[submit_for_approval withdraw]"},
 		{"leader", draft, true, "[]"},
-		{"city-clerk", draft, true, "[]"},    // supervises the subtree, acts only at home
-		{"supervisor", draft, true, "[]"},    // reads for supervision
-		{"tacheng-clerk", draft, false, ""},  // another region
-		{"justice", draft, false, ""},        // not yet submitted to justice
+		{"city-clerk", draft, true, "[]"},   // supervises the subtree, acts only at home
+		{"supervisor", draft, true, "[]"},   // reads for supervision
+		{"tacheng-clerk", draft, false, ""}, // another region
+		{"justice", draft, false, ""},       // not yet submitted to justice
 		{"justice", submitted, true, "[issue refuse]"},
 		{"clerk", submitted, true, "[issue refuse]"}, // the clerk may record justice's decision
 		{"region-leader", draft, true, "[]"},

@@ -95,6 +95,7 @@ func (e *Engine) People(ctx context.Context, actor *Actor, f PersonFilter) ([]Pe
 			return err
 		}
 		f.Scope = sc
+		f.IDNumber = strings.ToUpper(strings.TrimSpace(f.IDNumber))
 		if sc.Empty() && actor.PersonID != 0 {
 			p, err := tx.Person(ctx, actor.PersonID)
 			if err != nil {
@@ -175,6 +176,19 @@ func checkUnitForPerson(ctx context.Context, tx Tx, actor *Actor, unitID int64) 
 	return nil
 }
 
+// uniqueIDNumber refuses a 公民身份号码 another person already has. The
+// unique index still guards the race; this names the field for the user.
+func uniqueIDNumber(ctx context.Context, tx Tx, p Person) error {
+	same, err := tx.ListPeople(ctx, PersonFilter{Scope: Scope{All: true}, IDNumber: string(p.IDNumber), Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(same) > 0 && same[0].ID != p.ID {
+		return Invalid("id_number", "another person is already recorded with this 公民身份号码")
+	}
+	return nil
+}
+
 // CreatePerson records a staff member.
 func (e *Engine) CreatePerson(ctx context.Context, actor *Actor, p Person) (Person, error) {
 	if !mayManagePeople(actor) {
@@ -186,6 +200,9 @@ func (e *Engine) CreatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 	}
 	err := e.store.Update(ctx, func(tx Tx) error {
 		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {
+			return err
+		}
+		if err := uniqueIDNumber(ctx, tx, p); err != nil {
 			return err
 		}
 		return tx.CreatePerson(ctx, &p)
@@ -210,6 +227,9 @@ func (e *Engine) UpdatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 			return fmt.Errorf("%w: nobody edits their own staff record", ErrForbidden)
 		}
 		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {
+			return err
+		}
+		if err := uniqueIDNumber(ctx, tx, p); err != nil {
 			return err
 		}
 		return tx.UpdatePerson(ctx, &p)

@@ -148,8 +148,8 @@ type CaseView struct {
 }
 
 // snapshot loads what the rules need about caseID.
-func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, c Case, now time.Time) (*Snapshot, error) {
-	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: c}
+func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, c Case, chain []int64, now time.Time) (*Snapshot, error) {
+	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: c, Chain: chain}
 	var err error
 	if s.Person, err = tx.Person(ctx, c.PersonID); err != nil {
 		return nil, err
@@ -158,9 +158,6 @@ func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, c Case, now 
 		return nil, err
 	}
 	if s.Department, err = tx.OrgUnit(ctx, c.OrgUnitID); err != nil {
-		return nil, err
-	}
-	if s.Chain, err = tx.OrgChain(ctx, c.OrgUnitID); err != nil {
 		return nil, err
 	}
 	if s.Trainings, err = tx.Trainings(ctx, c.PersonID); err != nil {
@@ -251,7 +248,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
 			return err
 		}
 		now := e.Now()
-		c, _, err := visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
+		c, chain, err := visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
 		if err != nil {
 			return err
 		}
@@ -273,7 +270,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
 		if len([]rune(cmd.Comment)) > 2000 {
 			return Invalid("comment", "longer than 2000 characters")
 		}
-		snap, err := e.snapshot(ctx, tx, cmd.Actor, c, now)
+		snap, err := e.snapshot(ctx, tx, cmd.Actor, c, chain, now)
 		if err != nil {
 			return err
 		}
@@ -285,7 +282,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
 		if err := tx.Apply(ctx, ch); err != nil {
 			return err
 		}
-		if view, err = e.view(ctx, tx, cmd.Actor, ch.Case.ID); err != nil {
+		if view, err = e.viewOf(ctx, tx, cmd.Actor, ch.Case, snap.Person.Name); err != nil {
 			return err
 		}
 		return remember(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, view.ID, &view, now)
@@ -398,21 +395,27 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 	return b.Bytes()
 }
 
-// view builds the case view for actor.
+// view builds the case view of case id for actor.
 func (e *Engine) view(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseView, error) {
 	c, _, err := visibleCase(ctx, tx, actor, id)
 	if err != nil {
 		return CaseView{}, err
 	}
-	v := CaseView{Case: c, Allowed: e.allowed(actor, &c)}
-	if p := e.paths[c.Path]; p != nil {
-		v.StateLabel = p.StateLabel(c.State)
-	}
 	person, err := tx.Person(ctx, c.PersonID)
 	if err != nil {
 		return CaseView{}, err
 	}
-	v.PersonName = person.Name
+	return e.viewOf(ctx, tx, actor, c, person.Name)
+}
+
+// viewOf builds the view of c, already loaded and known to be visible.
+func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, personName string) (CaseView, error) {
+	id := c.ID
+	v := CaseView{Case: c, Allowed: e.allowed(actor, &c), PersonName: personName}
+	if p := e.paths[c.Path]; p != nil {
+		v.StateLabel = p.StateLabel(c.State)
+	}
+	var err error
 	if v.History, err = tx.CaseEvents(ctx, id); err != nil {
 		return CaseView{}, err
 	}

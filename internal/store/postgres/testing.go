@@ -29,6 +29,13 @@ func TestURL() string {
 // under CI=true, where PostgreSQL tests must run: there it fails.
 func OpenTest(t testing.TB) *sqlstore.Store {
 	t.Helper()
+	s, _ := OpenTestQueue(t)
+	return s
+}
+
+// OpenTestQueue is OpenTest that also returns the store's River queue.
+func OpenTestQueue(t testing.TB) (*sqlstore.Store, *sqlstore.Queue) {
+	t.Helper()
 	ctx := context.Background()
 	base := TestURL()
 	admin, err := pgx.Connect(ctx, base)
@@ -49,10 +56,10 @@ func OpenTest(t testing.TB) *sqlstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, _, pool, err := Open(ctx, u.String())
+	params := u.Query()
+	params.Set("search_path", schema)
+	u.RawQuery = params.Encode()
+	s, q, pool, err := Open(ctx, u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,5 +69,5 @@ func OpenTest(t testing.TB) *sqlstore.Store {
 		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		admin.Close(context.Background())
 	})
-	return s
+	return s, q
 }

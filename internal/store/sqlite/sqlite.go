@@ -32,8 +32,9 @@ func Migrations() fs.FS {
 // Dialect is SQLite's side of the shared SQL.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name:       "sqlite",
-		Migrations: Migrations(),
+		Name:              "sqlite",
+		Migrations:        Migrations(),
+		PrepareStatements: true,
 		IsUnique: func(err error) bool {
 			var e *sqlite.Error
 			return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -80,6 +81,10 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, e
 	}
 	s := sqlstore.New(db, Dialect(), nil)
 	if err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if err := s.Prepare(ctx); err != nil {
 		db.Close()
 		return nil, nil, err
 	}

@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+
+	"github.com/riverqueue/river"
 
 	"certflow/internal/store/sqlite"
 	"certflow/internal/store/sqlstore"
@@ -36,4 +39,15 @@ func TestReopen(t *testing.T) {
 		}
 		s.DB().Close()
 	}
+}
+
+func BenchmarkFire(b *testing.B) {
+	storetest.Bench(b, func(tb testing.TB) (*sqlstore.Store, *river.Client[*sql.Tx]) {
+		s, q, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "certflow.db"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.DB().Close() })
+		return s, q.Client
+	})
 }

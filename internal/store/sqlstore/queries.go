@@ -22,13 +22,13 @@ func scanOrgUnit(r interface{ Scan(...any) error }) (workflow.OrgUnit, error) {
 }
 
 func (t *tx) OrgUnit(ctx context.Context, id int64) (workflow.OrgUnit, error) {
-	u, err := scanOrgUnit(t.tx.QueryRowContext(ctx, `SELECT `+orgUnitCols+` FROM org_units WHERE id = $1`, id))
+	u, err := scanOrgUnit(t.queryRow(ctx, sqlOrgUnit, id))
 	return u, notFound(t.s.interpret(err), "org unit", id)
 }
 
 func (t *tx) OrgChain(ctx context.Context, id int64) ([]int64, error) {
 	var path string
-	err := t.tx.QueryRowContext(ctx, `SELECT d.path FROM org_units u JOIN org_units d ON d.id = u.dept_id WHERE u.id = $1`, id).Scan(&path)
+	err := t.queryRow(ctx, sqlOrgChain, id).Scan(&path)
 	if err != nil {
 		return nil, notFound(t.s.interpret(err), "org unit", id)
 	}
@@ -52,7 +52,7 @@ func (t *tx) ListOrgUnits(ctx context.Context, sc workflow.Scope) ([]workflow.Or
 	var args []any
 	q := `SELECT u.id, COALESCE(u.parent_id, 0), u.kind, u.level, u.name, u.region_code, u.leadership_kind, u.dept_id, u.path, u.version
 	      FROM org_units u JOIN org_units d ON d.id = u.dept_id WHERE ` + scopeClause(sc, "d", &args) + ` ORDER BY u.path, u.id`
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -92,8 +92,7 @@ func (t *tx) CreateOrgUnit(ctx context.Context, u *workflow.OrgUnit) error {
 	if u.ParentID != 0 {
 		parent = u.ParentID
 	}
-	id, err := t.insert(ctx, `INSERT INTO org_units (parent_id, kind, level, name, region_code, leadership_kind, path, version)
-		VALUES ($1, $2, $3, $4, $5, $6, '', 1) RETURNING id`, parent, u.Kind, u.Level, u.Name, u.Region, u.LeadershipKind)
+	id, err := t.insert(ctx, sqlCreateOrgUnit, parent, u.Kind, u.Level, u.Name, u.Region, u.LeadershipKind)
 	if err != nil {
 		return err
 	}
@@ -103,7 +102,7 @@ func (t *tx) CreateOrgUnit(ctx context.Context, u *workflow.OrgUnit) error {
 	} else {
 		u.DeptID, u.Path = parentDept, ""
 	}
-	_, err = t.exec(ctx, `UPDATE org_units SET dept_id = $1, path = $2 WHERE id = $3`, u.DeptID, u.Path, id)
+	_, err = t.exec(ctx, sqlSetOrgUnitPath, u.DeptID, u.Path, id)
 	return err
 }
 
@@ -116,7 +115,7 @@ func scanPerson(r interface{ Scan(...any) error }) (workflow.Person, error) {
 }
 
 func (t *tx) Person(ctx context.Context, id int64) (workflow.Person, error) {
-	p, err := scanPerson(t.tx.QueryRowContext(ctx, `SELECT `+personCols+` FROM people p WHERE p.id = $1`, id))
+	p, err := scanPerson(t.queryRow(ctx, sqlPerson, id))
 	return p, notFound(t.s.interpret(err), "person", id)
 }
 
@@ -138,7 +137,7 @@ func (t *tx) ListPeople(ctx context.Context, f workflow.PersonFilter) ([]workflo
 	}
 	args = append(args, limit(f.Limit))
 	q += fmt.Sprintf(" ORDER BY p.id LIMIT $%d", len(args))
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -155,8 +154,7 @@ func (t *tx) ListPeople(ctx context.Context, f workflow.PersonFilter) ([]workflo
 }
 
 func (t *tx) CreatePerson(ctx context.Context, p *workflow.Person) error {
-	id, err := t.insert(ctx, `INSERT INTO people (name, sex, birth_date, id_number, title, education, major, staffed, enforcement_post, org_unit_id, employment, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING id`,
+	id, err := t.insert(ctx, sqlCreatePerson,
 		p.Name, p.Sex, p.BirthDate, p.IDNumber, p.Title, p.Education, p.Major, p.Staffed, p.Post, p.OrgUnitID, p.Employment)
 	if err != nil {
 		return err
@@ -166,9 +164,7 @@ func (t *tx) CreatePerson(ctx context.Context, p *workflow.Person) error {
 }
 
 func (t *tx) UpdatePerson(ctx context.Context, p *workflow.Person) error {
-	r, err := t.exec(ctx, `UPDATE people SET name = $1, sex = $2, birth_date = $3, id_number = $4, title = $5, education = $6, major = $7,
-		staffed = $8, enforcement_post = $9, org_unit_id = $10, employment = $11, version = version + 1
-		WHERE id = $12 AND version = $13`,
+	r, err := t.exec(ctx, sqlUpdatePerson,
 		p.Name, p.Sex, p.BirthDate, p.IDNumber, p.Title, p.Education, p.Major, p.Staffed, p.Post, p.OrgUnitID, p.Employment, p.ID, p.Version)
 	if err != nil {
 		return err
@@ -197,7 +193,7 @@ func scanTraining(r interface{ Scan(...any) error }) (workflow.Training, error) 
 }
 
 func (t *tx) Trainings(ctx context.Context, personID int64) ([]workflow.Training, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+trainingCols+` FROM trainings WHERE person_id = $1 ORDER BY date, id`, personID)
+	rows, err := t.query(ctx, sqlTrainings, personID)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -214,7 +210,7 @@ func (t *tx) Trainings(ctx context.Context, personID int64) ([]workflow.Training
 }
 
 func (t *tx) Training(ctx context.Context, id int64) (workflow.Training, error) {
-	tr, err := scanTraining(t.tx.QueryRowContext(ctx, `SELECT `+trainingCols+` FROM trainings WHERE id = $1`, id))
+	tr, err := scanTraining(t.queryRow(ctx, sqlTraining, id))
 	return tr, notFound(t.s.interpret(err), "training", id)
 }
 
@@ -227,7 +223,7 @@ func topicsJSON(ts []int) string {
 }
 
 func (t *tx) CreateTraining(ctx context.Context, tr *workflow.Training) error {
-	id, err := t.insert(ctx, `INSERT INTO trainings (person_id, kind, date, passed, score, topics, version) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id`,
+	id, err := t.insert(ctx, sqlCreateTraining,
 		tr.PersonID, tr.Kind, tr.Date, tr.Passed, tr.Score, topicsJSON(tr.Topics))
 	if err != nil {
 		return err
@@ -237,7 +233,7 @@ func (t *tx) CreateTraining(ctx context.Context, tr *workflow.Training) error {
 }
 
 func (t *tx) UpdateTraining(ctx context.Context, tr *workflow.Training) error {
-	r, err := t.exec(ctx, `UPDATE trainings SET kind = $1, date = $2, passed = $3, score = $4, topics = $5, version = version + 1 WHERE id = $6 AND version = $7`,
+	r, err := t.exec(ctx, sqlUpdateTraining,
 		tr.Kind, tr.Date, tr.Passed, tr.Score, topicsJSON(tr.Topics), tr.ID, tr.Version)
 	if err != nil {
 		return err
@@ -262,7 +258,7 @@ func scanCert(r interface{ Scan(...any) error }) (workflow.Certificate, error) {
 }
 
 func (t *tx) certificates(ctx context.Context, q string, args ...any) ([]workflow.Certificate, error) {
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -317,7 +313,7 @@ func scanCase(r interface{ Scan(...any) error }) (workflow.Case, error) {
 }
 
 func (t *tx) Case(ctx context.Context, id int64) (workflow.Case, error) {
-	c, err := scanCase(t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases WHERE id = $1`, id))
+	c, err := scanCase(t.queryRow(ctx, sqlCase, id))
 	return c, notFound(t.s.interpret(err), "case", id)
 }
 
@@ -330,8 +326,7 @@ func nullID(id int64) any {
 
 // CreateCase inserts c and numbers it region-year-id, e.g. 650100-2026-000012.
 func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
-	id, err := t.insert(ctx, `INSERT INTO cases (path, state, version, person_id, certificate_id, org_unit_id, preparer_user_id, data, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+	id, err := t.insert(ctx, sqlCreateCase,
 		c.Path, c.State, c.Version, c.PersonID, nullID(c.CertificateID), c.OrgUnitID, c.Preparer, string(c.Data), utc(c.CreatedAt), utc(c.UpdatedAt))
 	if err != nil {
 		return err
@@ -342,13 +337,12 @@ func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
 	}
 	c.ID = id
 	c.Number = fmt.Sprintf("%s-%d-%06d", dept.Region, c.CreatedAt.Year(), id)
-	_, err = t.exec(ctx, `UPDATE cases SET number = $1 WHERE id = $2`, c.Number, id)
+	_, err = t.exec(ctx, sqlSetCaseNumber, c.Number, id)
 	return err
 }
 
 func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, case_id, seq, event, from_state, to_state, actor_user_id, COALESCE(on_behalf_of_user_id, 0), at, comment, data
-		FROM events WHERE case_id = $1 ORDER BY seq`, caseID)
+	rows, err := t.query(ctx, sqlCaseEvents, caseID)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -387,7 +381,7 @@ func scanTask(r interface{ Scan(...any) error }, extra ...any) (workflow.Task, e
 const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, t.status, t.due_on, t.created_at, t.closed_at`
 
 func (t *tx) CaseTasks(ctx context.Context, caseID int64) ([]workflow.Task, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.case_id = $1 ORDER BY t.id`, caseID)
+	rows, err := t.query(ctx, sqlCaseTasks, caseID)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -404,7 +398,7 @@ func (t *tx) CaseTasks(ctx context.Context, caseID int64) ([]workflow.Task, erro
 }
 
 func (t *tx) CaseDocuments(ctx context.Context, caseID int64) ([]workflow.DocumentStatus, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, doc, event_id, state, error FROM documents WHERE case_id = $1 ORDER BY id`, caseID)
+	rows, err := t.query(ctx, sqlCaseDocuments, caseID)
 	if err != nil {
 		return nil, t.s.interpret(err)
 	}
@@ -428,8 +422,7 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 	if ch.NewCertificate != nil {
 		nc := ch.NewCertificate
 		cats, _ := json.Marshal(nc.Categories)
-		id, err := t.insert(ctx, `INSERT INTO certificates (person_id, kind, number, issuer, categories, region, issued_on, received_on, valid_until, state, replaces, case_id, org_unit_id, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) RETURNING id`,
+		id, err := t.insert(ctx, sqlInsertCertificate,
 			nc.PersonID, nc.Kind, nc.Number, nc.Issuer, string(cats), nc.Region, nc.IssuedOn, nc.ReceivedOn, nc.ValidUntil, nc.State, nullID(nc.Replaces), nc.CaseID, nc.OrgUnitID)
 		if err != nil {
 			if errors.Is(err, workflow.ErrConflict) {
@@ -440,7 +433,7 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 		nc.ID, nc.Version = id, 1
 		c.CertificateID = id
 	}
-	r, err := t.exec(ctx, `UPDATE cases SET state = $1, version = version + 1, data = $2, certificate_id = $3, updated_at = $4 WHERE id = $5 AND version = $6`,
+	r, err := t.exec(ctx, sqlUpdateCaseState,
 		c.State, string(c.Data), nullID(c.CertificateID), now, c.ID, c.Version)
 	if err != nil {
 		return err
@@ -454,13 +447,12 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 	if len(e.Data) > 0 {
 		data = string(e.Data)
 	}
-	if e.ID, err = t.insert(ctx, `INSERT INTO events (case_id, seq, event, from_state, to_state, actor_user_id, on_behalf_of_user_id, at, comment, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+	if e.ID, err = t.insert(ctx, sqlInsertEvent,
 		e.CaseID, e.Seq, e.Event, e.From, e.To, e.Actor, nullID(e.OnBehalfOf), utc(e.At), e.Comment, data); err != nil {
 		return err
 	}
 	if m := ch.CertificateMove; m != nil {
-		r, err := t.exec(ctx, `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`,
+		r, err := t.exec(ctx, sqlMoveCertificate,
 			m.To, m.ReceivedOn, m.ID, m.Version)
 		if err != nil {
 			return err
@@ -470,13 +462,13 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 		}
 	}
 	for _, k := range ch.CloseTasks {
-		if _, err := t.exec(ctx, `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`, now, c.ID, k); err != nil {
+		if _, err := t.exec(ctx, sqlCloseTasks, now, c.ID, k); err != nil {
 			return err
 		}
 	}
 	for i := range ch.OpenTasks {
 		tk := &ch.OpenTasks[i]
-		if tk.ID, err = t.insert(ctx, `INSERT INTO tasks (case_id, kind, role, org_unit_id, status, due_on, created_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id`,
+		if tk.ID, err = t.insert(ctx, sqlOpenTask,
 			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, tk.DueOn, now); err != nil {
 			return err
 		}
@@ -487,7 +479,7 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 	rows := make([]DocumentJobRow, len(ch.Documents))
 	for i, d := range ch.Documents {
 		d.EventID = e.ID
-		id, err := t.insert(ctx, `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`,
+		id, err := t.insert(ctx, sqlInsertDocument,
 			d.CaseID, d.EventID, d.Doc, d.Article, now)
 		if err != nil {
 			return err
@@ -511,9 +503,7 @@ func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.Inbox
 		ors = append(ors, fmt.Sprintf("(t.role = $%d AND t.org_unit_id = $%d)", len(args)-1, len(args)))
 	}
 	args = append(args, limit(q.Limit))
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+taskCols+`, c.number, c.path, c.state, p.name
-		FROM tasks t JOIN cases c ON c.id = t.case_id JOIN people p ON p.id = c.person_id
-		WHERE t.status = 'open' AND t.id > $1 AND (`+strings.Join(ors, " OR ")+`)
+	rows, err := t.query(ctx, sqlInboxPrefix+strings.Join(ors, " OR ")+`)
 		ORDER BY t.id LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, t.s.interpret(err)
@@ -535,7 +525,7 @@ func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.Inbox
 func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflow.IdempotencyRecord, error) {
 	r := workflow.IdempotencyRecord{UserID: userID, Key: key}
 	var result []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`, userID, key).
+	err := t.queryRow(ctx, sqlIdempotency, userID, key).
 		Scan(&r.Fingerprint, &r.CaseID, &result, &r.CreatedAt)
 	r.Result = result
 	if err != nil {
@@ -545,7 +535,7 @@ func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflo
 }
 
 func (t *tx) SaveIdempotency(ctx context.Context, r *workflow.IdempotencyRecord) error {
-	_, err := t.exec(ctx, `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+	_, err := t.exec(ctx, sqlSaveIdempotency,
 		r.UserID, r.Key, r.Fingerprint, r.CaseID, string(r.Result), utc(r.CreatedAt))
 	if errors.Is(err, workflow.ErrConflict) {
 		return workflow.ErrDuplicateIdempotencyKey
@@ -556,8 +546,7 @@ func (t *tx) SaveIdempotency(ctx context.Context, r *workflow.IdempotencyRecord)
 func (t *tx) ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (workflow.Actor, error) {
 	var a workflow.Actor
 	var person sql.NullInt64
-	err := t.tx.QueryRowContext(ctx, `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
-		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`, hash, utc(now)).
+	err := t.queryRow(ctx, sqlActorByTokenHash, hash, utc(now)).
 		Scan(&a.UserID, &a.Name, &person)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -566,7 +555,7 @@ func (t *tx) ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (
 		return a, t.s.interpret(err)
 	}
 	a.PersonID = person.Int64
-	rows, err := t.tx.QueryContext(ctx, `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`, a.UserID)
+	rows, err := t.query(ctx, sqlUserRoles, a.UserID)
 	if err != nil {
 		return a, t.s.interpret(err)
 	}
@@ -582,12 +571,12 @@ func (t *tx) ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (
 }
 
 func (t *tx) CreateUser(ctx context.Context, name string, personID int64, roles []workflow.RoleBinding) (int64, error) {
-	id, err := t.insert(ctx, `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id`, name, nullID(personID), time.Now().UTC())
+	id, err := t.insert(ctx, sqlCreateUser, name, nullID(personID), time.Now().UTC())
 	if err != nil {
 		return 0, err
 	}
 	for _, b := range joinRoles(roles) {
-		if _, err := t.exec(ctx, `INSERT INTO role_bindings (user_id, role, org_unit_id) VALUES ($1, $2, $3)`, id, b.Role, b.OrgUnitID); err != nil {
+		if _, err := t.exec(ctx, sqlInsertRoleBinding, id, b.Role, b.OrgUnitID); err != nil {
 			return 0, err
 		}
 	}
@@ -595,6 +584,88 @@ func (t *tx) CreateUser(ctx context.Context, name string, personID int64, roles 
 }
 
 func (t *tx) CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error {
-	_, err := t.exec(ctx, `INSERT INTO api_tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`, userID, hash, time.Now().UTC(), nullTime(expires))
+	_, err := t.exec(ctx, sqlCreateToken, userID, hash, time.Now().UTC(), nullTime(expires))
 	return err
+}
+
+// The statements the hot paths run; SQLite keeps them prepared (see
+// Dialect.PrepareStatements).
+const (
+	sqlOrgUnit       = `SELECT ` + orgUnitCols + ` FROM org_units WHERE id = $1`
+	sqlOrgChain      = `SELECT d.path FROM org_units u JOIN org_units d ON d.id = u.dept_id WHERE u.id = $1`
+	sqlCreateOrgUnit = `INSERT INTO org_units (parent_id, kind, level, name, region_code, leadership_kind, path, version)
+		VALUES ($1, $2, $3, $4, $5, $6, '', 1) RETURNING id`
+	sqlSetOrgUnitPath = `UPDATE org_units SET dept_id = $1, path = $2 WHERE id = $3`
+	sqlPerson         = `SELECT ` + personCols + ` FROM people p WHERE p.id = $1`
+	sqlCreatePerson   = `INSERT INTO people (name, sex, birth_date, id_number, title, education, major, staffed, enforcement_post, org_unit_id, employment, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1) RETURNING id`
+	sqlUpdatePerson = `UPDATE people SET name = $1, sex = $2, birth_date = $3, id_number = $4, title = $5, education = $6, major = $7,
+		staffed = $8, enforcement_post = $9, org_unit_id = $10, employment = $11, version = version + 1
+		WHERE id = $12 AND version = $13`
+	sqlTrainings      = `SELECT ` + trainingCols + ` FROM trainings WHERE person_id = $1 ORDER BY date, id`
+	sqlTraining       = `SELECT ` + trainingCols + ` FROM trainings WHERE id = $1`
+	sqlCreateTraining = `INSERT INTO trainings (person_id, kind, date, passed, score, topics, version) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id`
+	sqlUpdateTraining = `UPDATE trainings SET kind = $1, date = $2, passed = $3, score = $4, topics = $5, version = version + 1 WHERE id = $6 AND version = $7`
+	sqlCase           = `SELECT ` + caseCols + ` FROM cases WHERE id = $1`
+	sqlCreateCase     = `INSERT INTO cases (path, state, version, person_id, certificate_id, org_unit_id, preparer_user_id, data, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
+	sqlSetCaseNumber = `UPDATE cases SET number = $1 WHERE id = $2`
+	sqlCaseEvents    = `SELECT id, case_id, seq, event, from_state, to_state, actor_user_id, COALESCE(on_behalf_of_user_id, 0), at, comment, data
+		FROM events WHERE case_id = $1 ORDER BY seq`
+	sqlCaseTasks         = `SELECT ` + taskCols + ` FROM tasks t WHERE t.case_id = $1 ORDER BY t.id`
+	sqlCaseDocuments     = `SELECT id, doc, event_id, state, error FROM documents WHERE case_id = $1 ORDER BY id`
+	sqlInsertCertificate = `INSERT INTO certificates (person_id, kind, number, issuer, categories, region, issued_on, received_on, valid_until, state, replaces, case_id, org_unit_id, version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) RETURNING id`
+	sqlUpdateCaseState = `UPDATE cases SET state = $1, version = version + 1, data = $2, certificate_id = $3, updated_at = $4 WHERE id = $5 AND version = $6`
+	sqlInsertEvent     = `INSERT INTO events (case_id, seq, event, from_state, to_state, actor_user_id, on_behalf_of_user_id, at, comment, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
+	sqlMoveCertificate = `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`
+	sqlCloseTasks      = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`
+	sqlOpenTask        = `INSERT INTO tasks (case_id, kind, role, org_unit_id, status, due_on, created_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id`
+	sqlInsertDocument  = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`
+	sqlInboxPrefix     = `SELECT ` + taskCols + `, c.number, c.path, c.state, p.name
+		FROM tasks t JOIN cases c ON c.id = t.case_id JOIN people p ON p.id = c.person_id
+		WHERE t.status = 'open' AND t.id > $1 AND (`
+	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
+	sqlSaveIdempotency  = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlActorByTokenHash = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
+		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`
+	sqlUserRoles         = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`
+	sqlCreateUser        = `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id`
+	sqlInsertRoleBinding = `INSERT INTO role_bindings (user_id, role, org_unit_id) VALUES ($1, $2, $3)`
+	sqlCreateToken       = `INSERT INTO api_tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`
+)
+
+var hotQueries = []string{
+	sqlOrgUnit,
+	sqlOrgChain,
+	sqlCreateOrgUnit,
+	sqlSetOrgUnitPath,
+	sqlPerson,
+	sqlCreatePerson,
+	sqlUpdatePerson,
+	sqlTrainings,
+	sqlTraining,
+	sqlCreateTraining,
+	sqlUpdateTraining,
+	sqlCase,
+	sqlCreateCase,
+	sqlSetCaseNumber,
+	sqlCaseEvents,
+	sqlCaseTasks,
+	sqlCaseDocuments,
+	sqlInsertCertificate,
+	sqlUpdateCaseState,
+	sqlInsertEvent,
+	sqlMoveCertificate,
+	sqlCloseTasks,
+	sqlOpenTask,
+	sqlInsertDocument,
+	sqlIdempotency,
+	sqlSaveIdempotency,
+	sqlActorByTokenHash,
+	sqlUserRoles,
+	sqlCreateUser,
+	sqlInsertRoleBinding,
+	sqlCreateToken,
 }

@@ -23,6 +23,10 @@ type Dialect struct {
 	Migrations fs.FS
 	// IsUnique reports whether err is a unique-constraint violation.
 	IsUnique func(error) bool
+	// PrepareStatements: keep the hot statements prepared for the life of
+	// the pool. modernc's SQLite driver prepares every query anew, which
+	// costs more than running it; pgx caches statements itself.
+	PrepareStatements bool
 	// IsRetryable reports whether err is a serialization or busy failure
 	// that a new attempt of the whole transaction may not hit.
 	IsRetryable func(error) bool
@@ -43,6 +47,7 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	jobs    JobInserter
+	stmts   map[string]*sql.Stmt // by SQL text; read-only after Prepare
 }
 
 var _ workflow.Store = (*Store)(nil)
@@ -50,6 +55,24 @@ var _ workflow.Store = (*Store)(nil)
 // New returns a store on db. jobs may be nil until the job queue is wired.
 func New(db *sql.DB, d Dialect, jobs JobInserter) *Store {
 	return &Store{db: db, dialect: d, jobs: jobs}
+}
+
+// Prepare prepares the hot statements when the dialect asks for it. Call it
+// after Migrate, before the store is shared: the tables must exist.
+func (s *Store) Prepare(ctx context.Context) error {
+	if !s.dialect.PrepareStatements {
+		return nil
+	}
+	stmts := make(map[string]*sql.Stmt, len(hotQueries))
+	for _, q := range hotQueries {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
+		}
+		stmts[q] = st
+	}
+	s.stmts = stmts
+	return nil
 }
 
 // SetJobInserter sets how document jobs are enqueued.
@@ -184,14 +207,43 @@ type tx struct {
 // SQLTx returns the underlying transaction, for enqueueing jobs in it.
 func (t *tx) SQLTx() *sql.Tx { return t.tx }
 
+// stmt returns the transaction's handle on the prepared statement for q,
+// or nil when q is not one of the prepared ones.
+func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st := t.s.stmts[q]; st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	r, err := t.tx.ExecContext(ctx, q, args...)
+	var r sql.Result
+	var err error
+	if st := t.stmt(ctx, q); st != nil {
+		r, err = st.ExecContext(ctx, args...)
+	} else {
+		r, err = t.tx.ExecContext(ctx, q, args...)
+	}
 	return r, t.s.interpret(err)
 }
 
 func (t *tx) insert(ctx context.Context, q string, args ...any) (int64, error) {
 	var id int64
-	err := t.tx.QueryRowContext(ctx, q, args...).Scan(&id)
+	err := t.queryRow(ctx, q, args...).Scan(&id)
 	return id, t.s.interpret(err)
 }
 

@@ -146,12 +146,13 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_case ON documents(case_id);
 
+-- result is TEXT, not JSONB: a retry must get back the exact bytes of the first answer.
 CREATE TABLE idempotency (
     user_id     BIGINT NOT NULL,
     key         TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     case_id     BIGINT NOT NULL,
-    result      JSONB NOT NULL,
+    result      TEXT  NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (user_id, key)
 );

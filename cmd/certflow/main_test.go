@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"certflow/internal/demo"
+	"certflow/internal/store/postgres"
+)
+
+// buildBinary builds the real certflow binary once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "certflow")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// startServer runs `certflow serve --addr 127.0.0.1:0 --demo` and returns
+// its base URL; the process gets SIGTERM at cleanup and must exit cleanly.
+func startServer(t *testing.T, bin string, database string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", database, "--demo")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-addr:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("server did not start: %s", stderr.String())
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server exit: %v\n%s", err, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("server did not shut down")
+		}
+	})
+	return base
+}
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+// do sends a JSON request as demo user and decodes the answer into out.
+func (c client) do(user, method, path string, body any, wantStatus int, out any) {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+demo.Token(user))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		c.t.Fatalf("%s %s as %s: status %d, want %d: %s", method, path, user, resp.StatusCode, wantStatus, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+type caseView struct {
+	ID      int64  `json:"id"`
+	State   string `json:"state"`
+	Version int64  `json:"version"`
+	Allowed []struct {
+		Name string `json:"name"`
+	} `json:"allowed_events"`
+	History []json.RawMessage `json:"history"`
+	Tasks   []struct {
+		Kind   string `json:"kind"`
+		Status string `json:"status"`
+		DueOn  string `json:"due_on"`
+	} `json:"tasks"`
+}
+
+func (c client) fire(user string, v caseView, event, comment string, data any) caseView {
+	c.t.Helper()
+	var out caseView
+	c.do(user, "POST", fmt.Sprintf("/api/v1/cases/%d/events", v.ID), map[string]any{
+		"event": event, "expected_version": v.Version, "comment": comment, "data": data,
+	}, http.StatusOK, &out)
+	return out
+}
+
+// walk drives the whole application path over HTTP with the demo users.
+func walk(t *testing.T, base string) {
+	c := client{t, base}
+	c.do("", "GET", "/healthz", nil, http.StatusOK, nil)
+	c.do("", "GET", "/api/v1/people", nil, http.StatusUnauthorized, nil)
+	var people struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	c.do("clerk", "GET", "/api/v1/people?name=张伟", nil, http.StatusOK, &people)
+	if len(people.Items) != 1 {
+		t.Fatalf("people named 张伟: %+v", people)
+	}
+	zw := people.Items[0].ID
+	var v caseView
+	c.do("clerk", "POST", "/api/v1/cases", map[string]any{
+		"path": "application", "person_id": zw,
+		"data": map[string]any{"proposed_categories": []string{"安全生产监督管理", "应急管理"}, "region": "天山区行政区域"},
+	}, http.StatusCreated, &v)
+	v = c.fire("clerk", v, "submit_for_approval", "", nil)
+	// The clerk cannot approve; the leader can.
+	c.do("clerk", "POST", fmt.Sprintf("/api/v1/cases/%d/events", v.ID), map[string]any{"event": "approve", "expected_version": v.Version}, http.StatusForbidden, nil)
+	var inbox struct {
+		Items []struct {
+			CaseID int64  `json:"case_id"`
+			Kind   string `json:"kind"`
+		} `json:"items"`
+	}
+	c.do("leader", "GET", "/api/v1/inbox", nil, http.StatusOK, &inbox)
+	if len(inbox.Items) == 0 || inbox.Items[0].CaseID != v.ID || inbox.Items[0].Kind != "approve_application" {
+		t.Fatalf("leader's inbox %+v", inbox)
+	}
+	v = c.fire("leader", v, "approve", "同意", nil)
+	v = c.fire("clerk", v, "submit_to_issuer", "", map[string]any{"submitted_on": time.Now().Format(time.DateOnly)})
+	v = c.fire("justice", v, "issue", "", map[string]any{"number": "新0102-2026-0001", "valid_until": "2031-12-31"})
+	v = c.fire("clerk", v, "record_receipt", "", nil)
+	if v.State != "received" || len(v.History) != 5 {
+		t.Fatalf("after receipt: %+v", v)
+	}
+	open := 0
+	for _, tk := range v.Tasks {
+		if tk.Status == "open" && strings.HasPrefix(tk.Kind, "platform_entry") {
+			open++
+		}
+	}
+	if open != 2 {
+		t.Fatalf("Art. 14 tasks: %+v", v.Tasks)
+	}
+	var certs struct {
+		Items []struct {
+			Number string `json:"number"`
+			State  string `json:"state"`
+		} `json:"items"`
+	}
+	c.do("officer", "GET", "/api/v1/certificates", nil, http.StatusOK, &certs)
+	if len(certs.Items) != 1 || certs.Items[0].State != "received" || certs.Items[0].Number != "新0102-2026-0001" {
+		t.Fatalf("officer's certificates %+v", certs)
+	}
+	// A guard refusal names the article.
+	var liuyang struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	c.do("clerk", "GET", "/api/v1/people?name=刘洋", nil, http.StatusOK, &liuyang)
+	var v2 caseView
+	c.do("clerk", "POST", "/api/v1/cases", map[string]any{"path": "application", "person_id": liuyang.Items[0].ID,
+		"data": map[string]any{"proposed_categories": []string{"消防监督管理"}}}, http.StatusCreated, &v2)
+	var problem struct {
+		Status     int `json:"status"`
+		Violations []struct {
+			Article string `json:"article"`
+		} `json:"violations"`
+	}
+	c.do("clerk", "POST", fmt.Sprintf("/api/v1/cases/%d/events", v2.ID), map[string]any{"event": "submit_for_approval", "expected_version": v2.Version}, http.StatusUnprocessableEntity, &problem)
+	if len(problem.Violations) != 1 || problem.Violations[0].Article != "Art. 9(1)(3)" {
+		t.Fatalf("refusal %+v", problem)
+	}
+	// Another region sees nothing of it.
+	c.do("tacheng-clerk", "GET", fmt.Sprintf("/api/v1/cases/%d", v.ID), nil, http.StatusNotFound, nil)
+}
+
+func TestServeEndToEndSQLite(t *testing.T) {
+	bin := buildBinary(t)
+	base := startServer(t, bin, filepath.Join(t.TempDir(), "certflow.db"))
+	walk(t, base)
+}
+
+func TestServeEndToEndPostgres(t *testing.T) {
+	store := postgres.OpenTest(t) // a fresh schema, skipped without a server (never under CI=true)
+	_ = store
+	var schema string
+	if err := store.DB().QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	url := postgres.TestURL()
+	if strings.Contains(url, "?") {
+		url += "&search_path=" + schema
+	} else {
+		url += "?search_path=" + schema
+	}
+	// The schema is migrated but empty: serve --demo loads the demo data.
+	bin := buildBinary(t)
+	base := startServer(t, bin, url)
+	walk(t, base)
+}
+
+func TestUserAddAndMigrate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	var out, errb bytes.Buffer
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "--database", db}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	err := run(ctx, []string{"user", "add", "--database", db, "--name", "x", "--role", "legal_clerk@650102"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "no org unit") {
+		t.Fatalf("unknown unit: %v", err)
+	}
+	err = run(ctx, []string{"user", "add", "--database", db, "--name", "x", "--role", "boss@1"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "ROLE@UNIT") {
+		t.Fatalf("unknown role: %v", err)
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"certflow/internal/demo"
+	"certflow/internal/httpapi"
+	"certflow/workflow"
+)
+
+// serve runs the HTTP service until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
+	database := fs.String("database", defaultDatabase(), "SQLite file or postgres:// URL")
+	withDemo := fs.Bool("demo", false, "load the demo data set into an empty database and print the demo users' tokens")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	store, _, closeStore, err := openStore(ctx, *database)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	engine, err := workflow.NewEngine(store, workflow.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		if err := loadDemo(ctx, store, engine, stdout); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(engine, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "certflow listening on http://%s (database %s)\n", ln.Addr(), redact(*database))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// loadDemo loads the demo data set when the database has no org units yet,
+// and prints the demo users either way.
+func loadDemo(ctx context.Context, store workflow.Store, engine *workflow.Engine, stdout io.Writer) error {
+	empty := false
+	err := store.View(ctx, func(tx workflow.Tx) error {
+		units, err := tx.ListOrgUnits(ctx, workflow.Scope{All: true})
+		empty = len(units) == 0
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if empty {
+		if _, err := demo.Load(ctx, store, workflow.DateOf(engine.Now())); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "demo data loaded")
+	}
+	fmt.Fprintln(stdout, "demo users (Authorization: Bearer <token>):")
+	for _, name := range demo.UserNames() {
+		fmt.Fprintf(stdout, "  %-14s %s\n", name, demo.Token(name))
+	}
+	return nil
+}
+
+// redact hides a password in a database URL for logs.
+func redact(database string) string {
+	u, err := url.Parse(database)
+	if err != nil || u.User == nil {
+		return database
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,515 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"certflow/workflow"
+)
+
+// Lists page by keyset: after is the last ID seen, limit at most maxLimit.
+const (
+	defaultLimit = 100
+	maxLimit     = 500
+)
+
+// page is the envelope of every list: NextAfter is the cursor for the next
+// page, present only when this page is full.
+type page[T any] struct {
+	Items     []T    `json:"items"`
+	NextAfter *int64 `json:"next_after,omitempty"`
+}
+
+// newPage wraps items; when there may be more (a full page), next_after is
+// the ID of the last one.
+func newPage[T any](items []T, limit int, id func(T) int64) page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	p := page[T]{Items: items}
+	if limit > 0 && len(items) >= limit {
+		last := id(items[len(items)-1])
+		p.NextAfter = &last
+	}
+	return p
+}
+
+// pathID parses the URL parameter name as a positive ID.
+func pathID(r *http.Request, name string) (int64, error) {
+	s := chi.URLParam(r, name)
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, badRequest(name, "%s: %q is not an ID (a positive integer)", name, s)
+	}
+	return id, nil
+}
+
+// queryID parses the optional query parameter name as a positive ID (0 when
+// absent).
+func queryID(r *http.Request, name string) (int64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, badRequest(name, "%s: %q is not an ID (a positive integer)", name, s)
+	}
+	return id, nil
+}
+
+// cursor parses the after and limit query parameters.
+func cursor(r *http.Request) (after int64, limit int, err error) {
+	q := r.URL.Query()
+	if s := q.Get("after"); s != "" {
+		after, err = strconv.ParseInt(s, 10, 64)
+		if err != nil || after < 0 {
+			return 0, 0, badRequest("after", "after: %q is not an ID", s)
+		}
+	}
+	limit = defaultLimit
+	if s := q.Get("limit"); s != "" {
+		limit, err = strconv.Atoi(s)
+		if err != nil || limit < 1 || limit > maxLimit {
+			return 0, 0, badRequest("limit", "limit: %q is not a number from 1 to %d", s, maxLimit)
+		}
+	}
+	return after, limit, nil
+}
+
+// oneOf checks the optional query parameter name against the allowed values.
+func oneOf[T ~string](r *http.Request, name string, allowed []T) (T, error) {
+	v := T(r.URL.Query().Get(name))
+	if v == "" || slices.Contains(allowed, v) {
+		return v, nil
+	}
+	return "", badRequest(name, "%s: unknown value %q (one of %v)", name, v, allowed)
+}
+
+func (a *api) listOrgUnits(w http.ResponseWriter, r *http.Request) {
+	units, err := a.engine.OrgUnits(r.Context(), actor(r.Context()))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, newPage(units, 0, nil))
+}
+
+func personID(p workflow.Person) int64 { return p.ID }
+
+func (a *api) listPeople(w http.ResponseWriter, r *http.Request) {
+	f := workflow.PersonFilter{Name: r.URL.Query().Get("name"), IDNumber: r.URL.Query().Get("id_number")}
+	var err error
+	if f.OrgUnitID, err = queryID(r, "org_unit_id"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.After, f.Limit, err = cursor(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	people, err := a.engine.People(r.Context(), actor(r.Context()), f)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, newPage(people, f.Limit, personID))
+}
+
+func (a *api) createPerson(w http.ResponseWriter, r *http.Request) {
+	var p workflow.Person
+	if err := decodeBody(w, r, &p); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := a.engine.CreatePerson(r.Context(), actor(r.Context()), p)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/people/"+strconv.FormatInt(p.ID, 10))
+	a.writeJSON(w, r, http.StatusCreated, p)
+}
+
+func (a *api) getPerson(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	p, err := a.engine.Person(r.Context(), actor(r.Context()), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, p)
+}
+
+func (a *api) updatePerson(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var p workflow.Person
+	if err := decodeBody(w, r, &p); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := sameID("id", p.ID, id); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if p.Version < 1 {
+		a.writeError(w, r, badRequest("version", "version: required, the version you read (optimistic locking)"))
+		return
+	}
+	p.ID = id
+	p, err = a.engine.UpdatePerson(r.Context(), actor(r.Context()), p)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, p)
+}
+
+// sameID refuses a body whose field names another object than the URL.
+func sameID(field string, body, url int64) error {
+	if body != 0 && body != url {
+		return badRequest(field, "%s: the body says %d, the URL %d", field, body, url)
+	}
+	return nil
+}
+
+func (a *api) listTrainings(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ts, err := a.engine.Trainings(r.Context(), actor(r.Context()), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, newPage(ts, 0, nil))
+}
+
+func (a *api) getTraining(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	tid, err := pathID(r, "tid")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ts, err := a.engine.Trainings(r.Context(), actor(r.Context()), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	i := slices.IndexFunc(ts, func(t workflow.Training) bool { return t.ID == tid })
+	if i < 0 {
+		a.writeError(w, r, fmt.Errorf("training %d: %w", tid, workflow.ErrNotFound))
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, ts[i])
+}
+
+func (a *api) createTraining(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var t workflow.Training
+	if err := decodeBody(w, r, &t); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := sameID("person_id", t.PersonID, id); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	t.ID, t.PersonID, t.Version = 0, id, 0
+	t, err = a.engine.SaveTraining(r.Context(), actor(r.Context()), t)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/people/"+strconv.FormatInt(id, 10)+"/trainings/"+strconv.FormatInt(t.ID, 10))
+	a.writeJSON(w, r, http.StatusCreated, t)
+}
+
+func (a *api) updateTraining(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	tid, err := pathID(r, "tid")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var t workflow.Training
+	if err := decodeBody(w, r, &t); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := sameID("person_id", t.PersonID, id); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := sameID("id", t.ID, tid); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if t.Version < 1 {
+		a.writeError(w, r, badRequest("version", "version: required, the version you read (optimistic locking)"))
+		return
+	}
+	t.ID, t.PersonID = tid, id
+	t, err = a.engine.SaveTraining(r.Context(), actor(r.Context()), t)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, t)
+}
+
+// openCaseRequest is the body of POST /cases.
+type openCaseRequest struct {
+	Path     workflow.PathName `json:"path" openapi:"required"`
+	PersonID int64             `json:"person_id" openapi:"required"`
+	// Data is the path's input, for an application workflow.ApplicationInput.
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+func (a *api) openCase(w http.ResponseWriter, r *http.Request) {
+	var req openCaseRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	view, err := a.engine.OpenCase(r.Context(), actor(r.Context()), workflow.OpenCaseInput{
+		Path: req.Path, PersonID: req.PersonID, Data: req.Data, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/cases/"+strconv.FormatInt(view.ID, 10))
+	a.writeJSON(w, r, http.StatusCreated, view)
+}
+
+func (a *api) getCase(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	view, err := a.engine.CaseView(r.Context(), actor(r.Context()), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, view)
+}
+
+// fireRequest is the body of POST /cases/{id}/events.
+type fireRequest struct {
+	Event workflow.EventName `json:"event" openapi:"required"`
+	// ExpectedVersion is the case version the caller read; a pointer, so a
+	// missing one is told from zero.
+	ExpectedVersion *int64          `json:"expected_version" openapi:"required,minimum=1"`
+	Comment         string          `json:"comment,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+}
+
+func (a *api) fireEvent(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var req fireRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	switch {
+	case req.Event == "":
+		err = badRequest("event", "event: required")
+	case req.ExpectedVersion == nil:
+		err = badRequest("expected_version", "expected_version: required, the case version you read")
+	case *req.ExpectedVersion < 1:
+		err = badRequest("expected_version", "expected_version: must be at least 1")
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	view, err := a.engine.Fire(r.Context(), workflow.Command{
+		Actor: actor(r.Context()), CaseID: id, Event: req.Event, ExpectedVersion: *req.ExpectedVersion,
+		Comment: req.Comment, Input: req.Data, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, view)
+}
+
+func certificateID(c workflow.Certificate) int64 { return c.ID }
+
+func (a *api) listCertificates(w http.ResponseWriter, r *http.Request) {
+	f := workflow.CertificateFilter{Number: r.URL.Query().Get("number")}
+	var err error
+	if f.PersonID, err = queryID(r, "person_id"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.State, err = oneOf(r, "state", certificateStates); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.Kind, err = oneOf(r, "kind", certificateKinds); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.After, f.Limit, err = cursor(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	certs, err := a.engine.Certificates(r.Context(), actor(r.Context()), f)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, newPage(certs, f.Limit, certificateID))
+}
+
+func taskID(t workflow.InboxTask) int64 { return t.ID }
+
+func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
+	after, limit, err := cursor(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	tasks, err := a.engine.Inbox(r.Context(), actor(r.Context()), after, limit)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, newPage(tasks, limit, taskID))
+}
+
+// workflowPath is a path's table as the API shows it: enough for a UI to
+// draw the diagram and explain each button.
+type workflowPath struct {
+	Name    workflow.PathName `json:"name" openapi:"required"`
+	Title   string            `json:"title" openapi:"required"`
+	Initial workflow.State    `json:"initial" openapi:"required"`
+	States  []workflowState   `json:"states" openapi:"required"`
+	Events  []workflowEvent   `json:"events" openapi:"required"`
+	// Mermaid is the state diagram, in GET /workflows/{name} only.
+	Mermaid string `json:"mermaid,omitempty"`
+}
+
+// workflowState is one state of a path.
+type workflowState struct {
+	Name  workflow.State `json:"name" openapi:"required"`
+	Label string         `json:"label" openapi:"required"`
+	Final bool           `json:"final" openapi:"required"`
+}
+
+// workflowEvent is one row of a path's table.
+type workflowEvent struct {
+	Name            workflow.EventName `json:"name" openapi:"required"`
+	Label           string             `json:"label" openapi:"required"`
+	From            []workflow.State   `json:"from" openapi:"required"`
+	To              workflow.State     `json:"to" openapi:"required"`
+	Actors          []workflow.Role    `json:"actors" openapi:"required"`
+	NotByPreparer   bool               `json:"not_by_preparer"`
+	CommentRequired bool               `json:"comment_required"`
+	// GuardArticles are the articles the event's guards cite, in table
+	// order, without repeats.
+	GuardArticles []string            `json:"guard_articles" openapi:"required"`
+	Docs          []workflowDoc       `json:"docs" openapi:"required"`
+	Opens         []workflowTask      `json:"opens" openapi:"required"`
+	Closes        []workflow.TaskKind `json:"closes" openapi:"required"`
+}
+
+// workflowDoc is a document an event produces.
+type workflowDoc struct {
+	Kind    workflow.DocKind `json:"kind" openapi:"required"`
+	Article string           `json:"article" openapi:"required"`
+}
+
+// workflowTask is a task an event opens.
+type workflowTask struct {
+	Kind workflow.TaskKind `json:"kind" openapi:"required"`
+	Role workflow.Role     `json:"role" openapi:"required"`
+}
+
+// describePath turns a path's table into its API form.
+func describePath(p *workflow.Path) workflowPath {
+	out := workflowPath{Name: p.Name, Title: p.Title, Initial: p.Initial,
+		States: make([]workflowState, len(p.States)), Events: make([]workflowEvent, len(p.Events))}
+	for i, s := range p.States {
+		out.States[i] = workflowState{s.Name, s.Label, s.Final}
+	}
+	for i := range p.Events {
+		e := &p.Events[i]
+		ev := workflowEvent{Name: e.Name, Label: e.Label, From: slices.Clone(e.From), To: e.To, Actors: slices.Clone(e.Actors),
+			NotByPreparer: e.NotByPreparer, CommentRequired: e.CommentRequired,
+			GuardArticles: []string{}, Docs: []workflowDoc{}, Opens: []workflowTask{}, Closes: slices.Clone(e.Closes)}
+		for _, g := range e.Guards {
+			if !slices.Contains(ev.GuardArticles, g.Article) {
+				ev.GuardArticles = append(ev.GuardArticles, g.Article)
+			}
+		}
+		for _, d := range e.Docs {
+			ev.Docs = append(ev.Docs, workflowDoc{d.Kind, d.Article})
+		}
+		for _, t := range e.Opens {
+			ev.Opens = append(ev.Opens, workflowTask{t.Kind, t.Role})
+		}
+		if ev.Closes == nil {
+			ev.Closes = []workflow.TaskKind{}
+		}
+		out.Events[i] = ev
+	}
+	return out
+}
+
+func (a *api) listWorkflows(w http.ResponseWriter, r *http.Request) {
+	paths := a.engine.Paths()
+	out := make([]workflowPath, len(paths))
+	for i, p := range paths {
+		out[i] = describePath(p)
+	}
+	a.writeJSON(w, r, http.StatusOK, newPage(out, 0, nil))
+}
+
+func (a *api) getWorkflow(w http.ResponseWriter, r *http.Request) {
+	name := chi.URLParam(r, "name")
+	p, ok := a.engine.Path(workflow.PathName(name))
+	if !ok {
+		a.writeError(w, r, fmt.Errorf("workflow %q: %w", name, workflow.ErrNotFound))
+		return
+	}
+	out := describePath(p)
+	out.Mermaid = p.Mermaid()
+	a.writeJSON(w, r, http.StatusOK, out)
+}

@@ -1,0 +1,497 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"certflow/workflow"
+)
+
+// The value sets workflow defines as constants without a list. The API
+// checks query parameters against them and the OpenAPI document shows them
+// as enums; TestEnumsValid checks each against the type's Valid method
+// where there is one.
+var (
+	certificateStates = []workflow.CertificateState{workflow.CertIssued, workflow.CertReceived, workflow.CertSuspended,
+		workflow.CertReturned, workflow.CertCancelled, workflow.CertLost, workflow.CertVoided}
+	certificateKinds = []workflow.CertificateKind{workflow.KindSupervision, workflow.KindEnforcement, workflow.KindMinistry}
+	unitKinds        = []workflow.UnitKind{workflow.UnitDepartment, workflow.UnitLeadership, workflow.UnitLegal, workflow.UnitHR,
+		workflow.UnitBusiness, workflow.UnitInstitution, workflow.UnitTownship}
+	levels      = []workflow.Level{workflow.LevelRegion, workflow.LevelPrefecture, workflow.LevelCounty}
+	sexes       = []workflow.Sex{workflow.SexMale, workflow.SexFemale}
+	educations  = []workflow.Education{workflow.EduJuniorHigh, workflow.EduHighSchool, workflow.EduSecondary, workflow.EduCollege, workflow.EduBachelor, workflow.EduMaster, workflow.EduDoctor}
+	employments = []workflow.Employment{workflow.EmploymentActive, workflow.EmploymentLeaving, workflow.EmploymentDeparted}
+	trainings   = []workflow.TrainingKind{workflow.TrainingEmergency, workflow.TrainingLaw, workflow.TrainingAcademy}
+	categories  = []workflow.Category{workflow.CategorySafety, workflow.CategoryFire, workflow.CategoryEmergency}
+	taskStates  = []workflow.TaskStatus{workflow.TaskOpen, workflow.TaskClosed}
+)
+
+// tableEnums collects the names the path tables use: paths, states, events,
+// task and document kinds, in table order without repeats.
+type tableEnums struct {
+	paths  []string
+	states []string
+	events []string
+	tasks  []string
+	docs   []string
+}
+
+func collectTableEnums(paths []workflow.Path) tableEnums {
+	var t tableEnums
+	add := func(list *[]string, s string) {
+		if !slices.Contains(*list, s) {
+			*list = append(*list, s)
+		}
+	}
+	for _, p := range paths {
+		add(&t.paths, string(p.Name))
+		for _, s := range p.States {
+			add(&t.states, string(s.Name))
+		}
+		for _, e := range p.Events {
+			add(&t.events, string(e.Name))
+			for _, o := range e.Opens {
+				add(&t.tasks, string(o.Kind))
+			}
+			for _, k := range e.Closes {
+				add(&t.tasks, string(k))
+			}
+			for _, d := range e.Docs {
+				add(&t.docs, string(d.Kind))
+			}
+		}
+	}
+	slices.Sort(t.events)
+	slices.Sort(t.tasks)
+	slices.Sort(t.docs)
+	return t
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// obj is a JSON object of the document.
+type obj = map[string]any
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	dateType = reflect.TypeFor[workflow.Date]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+// schemaSet derives JSON Schemas from the Go types the API encodes, so the
+// document follows the json tags: a field added to workflow.Person shows up
+// without touching this file. A field tagged openapi:"required" is
+// required; openapi:"minimum=N" sets a minimum.
+type schemaSet struct {
+	defs  obj
+	enums map[reflect.Type][]string
+	descr map[string]string
+}
+
+func schemaRef(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+// schemaName is the component name of a struct type: its Go name with an
+// upper-case first letter.
+func schemaName(t reflect.Type) string {
+	r, n := utf8.DecodeRuneInString(t.Name())
+	return string(unicode.ToUpper(r)) + t.Name()[n:]
+}
+
+// of returns the schema of t, registering struct types as components.
+func (s *schemaSet) of(t reflect.Type) obj {
+	switch t {
+	case timeType:
+		return obj{"type": "string", "format": "date-time"}
+	case dateType:
+		return obj{"type": []string{"string", "null"}, "format": "date", "description": "a civil date YYYY-MM-DD, null when unset"}
+	case rawType:
+		return obj{"description": "any JSON value"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return nullable(s.of(t.Elem()))
+	case reflect.Struct:
+		name := schemaName(t)
+		if _, ok := s.defs[name]; !ok {
+			s.defs[name] = obj{} // placeholder: a type may refer to itself
+			s.defs[name] = s.object(t, name)
+		}
+		return schemaRef(name)
+	case reflect.Slice, reflect.Array:
+		return obj{"type": "array", "items": s.of(t.Elem())}
+	case reflect.String:
+		sc := obj{"type": "string"}
+		if e, ok := s.enums[t]; ok {
+			sc["enum"] = e
+		}
+		return sc
+	case reflect.Bool:
+		return obj{"type": "boolean"}
+	case reflect.Int64:
+		return obj{"type": "integer", "format": "int64"}
+	case reflect.Int, reflect.Int32:
+		return obj{"type": "integer"}
+	case reflect.Float64, reflect.Float32:
+		return obj{"type": "number"}
+	}
+	panic(fmt.Sprintf("httpapi: openapi: no schema for %s", t))
+}
+
+// nullable allows null besides sc.
+func nullable(sc obj) obj {
+	if t, ok := sc["type"].(string); ok {
+		out := obj{}
+		for k, v := range sc {
+			out[k] = v
+		}
+		out["type"] = []string{t, "null"}
+		if e, ok := sc["enum"].([]string); ok {
+			vals := make([]any, 0, len(e)+1)
+			for _, v := range e {
+				vals = append(vals, v)
+			}
+			out["enum"] = append(vals, nil) // enum restricts values: null must be listed too
+		}
+		return out
+	}
+	return obj{"anyOf": []any{sc, obj{"type": "null"}}}
+}
+
+func (s *schemaSet) object(t reflect.Type, name string) obj {
+	props := obj{}
+	var required []string
+	s.fields(t, props, &required)
+	sc := obj{"type": "object", "properties": props}
+	if len(required) > 0 {
+		sc["required"] = required
+	}
+	if d := s.descr[name]; d != "" {
+		sc["description"] = d
+	}
+	return sc
+}
+
+// fields adds t's JSON members to props, flattening embedded structs as
+// encoding/json does.
+func (s *schemaSet) fields(t reflect.Type, props obj, required *[]string) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				s.fields(ft, props, required)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		ft := f.Type
+		opts := strings.Split(f.Tag.Get("openapi"), ",")
+		req := slices.Contains(opts, "required")
+		if req && ft.Kind() == reflect.Pointer {
+			ft = ft.Elem() // a pointer only tells "missing" from zero
+		}
+		sc := s.of(ft)
+		for _, o := range opts {
+			if v, ok := strings.CutPrefix(o, "minimum="); ok {
+				n, _ := strconv.Atoi(v)
+				sc = clone(sc)
+				sc["minimum"] = n
+			}
+		}
+		props[name] = sc
+		if req {
+			*required = append(*required, name)
+		}
+	}
+}
+
+func clone(sc obj) obj {
+	out := make(obj, len(sc))
+	for k, v := range sc {
+		out[k] = v
+	}
+	return out
+}
+
+// schemaDescriptions describe the components whose meaning is not obvious
+// from their name.
+var schemaDescriptions = map[string]string{
+	"Problem": "An RFC 9457 problem. title is Chinese, for the UI. Extension members: field (400), violations and " +
+		"articles (422: every condition of the regulation that failed, each with its article), state and event (409 when " +
+		"the case's state does not allow the event).",
+	"Violation":       "One failed condition of the regulation, with the article it rests on, e.g. \"Art. 9(1)(3)\".",
+	"OrgUnit":         "A node of the org tree: a department (应急管理部门) or a unit below one.",
+	"Person":          "A staff member. On create, sex and birth_date default to what the 公民身份号码 encodes; id and version are ignored. On update, version must be the one read.",
+	"Training":        "A training record. On update, version must be the one read.",
+	"Certificate":     "An issued certificate and its lifecycle state.",
+	"CaseView":        "A case as the caller sees it: its data, history, tasks, documents and the events the caller may fire now.",
+	"AllowedEvent":    "An event the caller may fire in the case's current state (guards are checked when it is fired).",
+	"Event":           "One row of a case's history.",
+	"Task":            "Work assigned to a role at a department.",
+	"InboxTask":       "An open task of a role the caller holds, with what an inbox shows about its case.",
+	"DocumentStatus":  "A document rendered for a case, and its job's state.",
+	"OpenCaseRequest": "Opens a case of a path about a person. data is the path's input (for the application paths: kind, proposed_categories, region, specialities).",
+	"FireRequest":     "Fires one event on a case. expected_version is the case version the caller read; a stale one is refused with 409.",
+	"WorkflowPath":    "A path's table: states, events, who may fire them, the articles their guards cite, the tasks they open and close and the documents they produce.",
+}
+
+// apiOp describes one operation of the document.
+type apiOp struct {
+	method, path string
+	id, summary  string
+	descr        string
+	tag          string
+	params       []obj
+	body         obj // schema of the JSON request body, if any
+	status       int
+	result       obj // schema of the answer
+	errors       []int
+	public       bool // no bearer token needed
+	location     bool // 201 with a Location header
+	idempotent   bool // honours Idempotency-Key
+}
+
+// problemResponses are the error answers operations refer to.
+var problemResponses = map[int]struct{ name, descr string }{
+	http.StatusBadRequest:            {"BadRequest", "The request is malformed or its input invalid (请求有误); field names the culprit."},
+	http.StatusUnauthorized:          {"Unauthorized", "No valid bearer token (未登录)."},
+	http.StatusForbidden:             {"Forbidden", "The caller may see the object but not do this (无权操作)."},
+	http.StatusNotFound:              {"NotFound", "No such object, or not in the caller's scope (未找到)."},
+	http.StatusConflict:              {"Conflict", "A stale version, a duplicate, or an event the case's state does not allow (版本冲突 / 当前状态不允许此操作)."},
+	http.StatusRequestEntityTooLarge: {"TooLarge", "The body is larger than 1 MiB."},
+	http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "The body is not application/json."},
+	http.StatusUnprocessableEntity:   {"GuardRefused", "Refused by the regulation (不符合办法规定): violations lists every failed condition with its article."},
+	http.StatusInternalServerError:   {"Internal", "An unexpected error; the details are only in the server log."},
+}
+
+// buildOpenAPI returns the OpenAPI 3.1 document of the API.
+func buildOpenAPI() ([]byte, error) {
+	te := collectTableEnums(workflow.AllPaths())
+	s := &schemaSet{defs: obj{}, descr: schemaDescriptions, enums: map[reflect.Type][]string{
+		reflect.TypeFor[workflow.PathName]():         te.paths,
+		reflect.TypeFor[workflow.State]():            te.states,
+		reflect.TypeFor[workflow.EventName]():        te.events,
+		reflect.TypeFor[workflow.TaskKind]():         te.tasks,
+		reflect.TypeFor[workflow.DocKind]():          te.docs,
+		reflect.TypeFor[workflow.Role]():             strs(workflow.Roles),
+		reflect.TypeFor[workflow.CertificateState](): strs(certificateStates),
+		reflect.TypeFor[workflow.CertificateKind]():  strs(certificateKinds),
+		reflect.TypeFor[workflow.UnitKind]():         strs(unitKinds),
+		reflect.TypeFor[workflow.Level]():            strs(levels),
+		reflect.TypeFor[workflow.Sex]():              strs(sexes),
+		reflect.TypeFor[workflow.Education]():        strs(educations),
+		reflect.TypeFor[workflow.Employment]():       strs(employments),
+		reflect.TypeFor[workflow.TrainingKind]():     strs(trainings),
+		reflect.TypeFor[workflow.Category]():         strs(categories),
+		reflect.TypeFor[workflow.TaskStatus]():       strs(taskStates),
+	}}
+	schema := func(t reflect.Type) obj { return s.of(t) }
+	list := func(t reflect.Type) obj {
+		item := s.of(t)
+		name := strings.TrimPrefix(item["$ref"].(string), "#/components/schemas/") + "List"
+		s.defs[name] = obj{
+			"type":     "object",
+			"required": []string{"items"},
+			"properties": obj{
+				"items": obj{"type": "array", "items": item},
+				"next_after": obj{"type": "integer", "format": "int64",
+					"description": "Present when the page is full: pass it as after to get the next page."},
+			},
+		}
+		return schemaRef(name)
+	}
+	schema(reflect.TypeFor[problem]())
+
+	idParam := func(name, what string) obj {
+		return obj{"name": name, "in": "path", "required": true, "description": what,
+			"schema": obj{"type": "integer", "format": "int64", "minimum": 1}}
+	}
+	query := func(name, descr string, sc obj) obj {
+		return obj{"name": name, "in": "query", "required": false, "description": descr, "schema": sc}
+	}
+	idQuery := func(name, descr string) obj {
+		return query(name, descr, obj{"type": "integer", "format": "int64", "minimum": 1})
+	}
+	ref := func(name string) obj { return obj{"$ref": "#/components/parameters/" + name} }
+	paging := []obj{ref("after"), ref("limit")}
+	personPath := idParam("id", "the person's ID")
+
+	ops := []apiOp{
+		{method: "GET", path: "/healthz", id: "healthz", summary: "Liveness check", tag: "meta", public: true, status: 200},
+		{method: "GET", path: Prefix + "/openapi.json", id: "openapi", summary: "This document", tag: "meta", public: true,
+			status: 200, result: obj{"type": "object"}},
+		{method: "GET", path: Prefix + "/org-units", id: "listOrgUnits", summary: "List the org units the caller reaches", tag: "directory",
+			status: 200, result: list(reflect.TypeFor[workflow.OrgUnit]()), errors: []int{401}},
+		{method: "GET", path: Prefix + "/people", id: "listPeople", summary: "List the people the caller reaches, by ascending ID", tag: "people",
+			params: append([]obj{
+				idQuery("org_unit_id", "only people of this org unit"),
+				query("name", "substring of the name", obj{"type": "string"}),
+				query("id_number", "exact 公民身份号码", obj{"type": "string"}),
+			}, paging...),
+			status: 200, result: list(reflect.TypeFor[workflow.Person]()), errors: []int{400, 401}},
+		{method: "POST", path: Prefix + "/people", id: "createPerson", summary: "Record a staff member", tag: "people",
+			body: schema(reflect.TypeFor[workflow.Person]()), status: 201, location: true,
+			result: schema(reflect.TypeFor[workflow.Person]()), errors: []int{400, 401, 403, 409, 413, 415}},
+		{method: "GET", path: Prefix + "/people/{id}", id: "getPerson", summary: "Read a staff member", tag: "people",
+			params: []obj{personPath}, status: 200, result: schema(reflect.TypeFor[workflow.Person]()), errors: []int{400, 401, 404}},
+		{method: "PUT", path: Prefix + "/people/{id}", id: "updatePerson", summary: "Change a staff record (version required)", tag: "people",
+			params: []obj{personPath}, body: schema(reflect.TypeFor[workflow.Person]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.Person]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
+		{method: "GET", path: Prefix + "/people/{id}/trainings", id: "listTrainings", summary: "List a person's training records", tag: "people",
+			params: []obj{personPath}, status: 200, result: list(reflect.TypeFor[workflow.Training]()), errors: []int{400, 401, 404}},
+		{method: "POST", path: Prefix + "/people/{id}/trainings", id: "createTraining", summary: "Record a training", tag: "people",
+			params: []obj{personPath}, body: schema(reflect.TypeFor[workflow.Training]()), status: 201, location: true,
+			result: schema(reflect.TypeFor[workflow.Training]()), errors: []int{400, 401, 403, 404, 413, 415}},
+		{method: "GET", path: Prefix + "/people/{id}/trainings/{tid}", id: "getTraining", summary: "Read a training record", tag: "people",
+			params: []obj{personPath, idParam("tid", "the training's ID")}, status: 200,
+			result: schema(reflect.TypeFor[workflow.Training]()), errors: []int{400, 401, 404}},
+		{method: "PUT", path: Prefix + "/people/{id}/trainings/{tid}", id: "updateTraining", summary: "Change a training record (version required)", tag: "people",
+			params: []obj{personPath, idParam("tid", "the training's ID")}, body: schema(reflect.TypeFor[workflow.Training]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.Training]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
+		{method: "POST", path: Prefix + "/cases", id: "openCase", summary: "Open a case", tag: "cases",
+			descr: "Opens a case of a path about a person. Only the path's office (the legal office; 自治区 HR for the Ministry certificate) " +
+				"at the applying department may. A retry with the same Idempotency-Key returns the first answer and writes nothing.",
+			body: schema(reflect.TypeFor[openCaseRequest]()), idempotent: true, status: 201, location: true,
+			result: schema(reflect.TypeFor[workflow.CaseView]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
+		{method: "GET", path: Prefix + "/cases/{id}", id: "getCase", summary: "Read a case", tag: "cases",
+			params: []obj{idParam("id", "the case's ID")}, status: 200,
+			result: schema(reflect.TypeFor[workflow.CaseView]()), errors: []int{400, 401, 404}},
+		{method: "POST", path: Prefix + "/cases/{id}/events", id: "fireEvent", summary: "Fire an event on a case", tag: "cases",
+			descr: "Runs one event of the case's path: checks the caller's role and scope, the expected version and every guard of " +
+				"the regulation, then writes the new state, history, tasks, certificate and documents in one transaction. " +
+				"GET /api/v1/workflows lists each path's events. A retry with the same Idempotency-Key returns the first answer and writes nothing.",
+			params: []obj{idParam("id", "the case's ID")}, body: schema(reflect.TypeFor[fireRequest]()), idempotent: true, status: 200,
+			result: schema(reflect.TypeFor[workflow.CaseView]()), errors: []int{400, 401, 403, 404, 409, 413, 415, 422}},
+		{method: "GET", path: Prefix + "/certificates", id: "listCertificates", summary: "List the certificates the caller reaches", tag: "certificates",
+			params: append([]obj{
+				idQuery("person_id", "only this person's certificates"),
+				query("state", "only certificates in this state", schema(reflect.TypeFor[workflow.CertificateState]())),
+				query("kind", "only certificates of this kind", schema(reflect.TypeFor[workflow.CertificateKind]())),
+				query("number", "exact certificate number", obj{"type": "string"}),
+			}, paging...),
+			status: 200, result: list(reflect.TypeFor[workflow.Certificate]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/workflows", id: "listWorkflows", summary: "List the paths and their tables", tag: "workflows",
+			status: 200, result: list(reflect.TypeFor[workflowPath]()), errors: []int{401}},
+		{method: "GET", path: Prefix + "/workflows/{name}", id: "getWorkflow", summary: "Read one path, with its Mermaid state diagram", tag: "workflows",
+			params: []obj{{"name": "name", "in": "path", "required": true, "description": "the path's name",
+				"schema": schema(reflect.TypeFor[workflow.PathName]())}},
+			status: 200, result: schema(reflect.TypeFor[workflowPath]()), errors: []int{401, 404}},
+		{method: "GET", path: Prefix + "/inbox", id: "inbox", summary: "List the open tasks of the caller's roles", tag: "cases",
+			params: paging, status: 200, result: list(reflect.TypeFor[workflow.InboxTask]()), errors: []int{400, 401}},
+	}
+
+	paths := obj{}
+	for _, o := range ops {
+		item, _ := paths[o.path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[o.path] = item
+		}
+		item[strings.ToLower(o.method)] = o.operation()
+	}
+
+	responses := obj{}
+	for status, r := range problemResponses {
+		resp := obj{"description": r.descr, "content": obj{"application/problem+json": obj{"schema": schemaRef("Problem")}}}
+		if status == http.StatusUnauthorized {
+			resp["headers"] = obj{"WWW-Authenticate": obj{"description": "Bearer", "schema": obj{"type": "string"}}}
+		}
+		responses[r.name] = resp
+	}
+
+	doc := obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":   "certflow API",
+			"version": "1",
+			"description": "Administrative enforcement certificates under 《自治区应急管理系统行政执法证件管理办法》: people, trainings, " +
+				"certificates, and the cases that move them. Errors are RFC 9457 problem+json with a Chinese title.",
+		},
+		"servers":  []obj{{"url": "/"}},
+		"security": []obj{{"bearerAuth": []string{}}},
+		"tags": []obj{
+			{"name": "directory"}, {"name": "people"}, {"name": "cases"}, {"name": "certificates"}, {"name": "workflows"}, {"name": "meta"},
+		},
+		"paths": paths,
+		"components": obj{
+			"securitySchemes": obj{"bearerAuth": obj{"type": "http", "scheme": "bearer",
+				"description": "An API token (cf_…) issued with `certflow user`."}},
+			"schemas": s.defs,
+			"parameters": obj{
+				"after": query("after", "keyset cursor: the last ID of the previous page (next_after)",
+					obj{"type": "integer", "format": "int64", "minimum": 0}),
+				"limit": query("limit", fmt.Sprintf("page size, 1 to %d", maxLimit),
+					obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit}),
+				"idempotencyKey": obj{"name": "Idempotency-Key", "in": "header", "required": false,
+					"description": "A key unique to this command (at most 200 characters): a retry with the same key and body returns the first answer and writes nothing; the same key with another body is refused with 400.",
+					"schema":      obj{"type": "string", "maxLength": 200}},
+			},
+			"responses": responses,
+		},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// operation renders o as an OpenAPI operation object.
+func (o apiOp) operation() obj {
+	op := obj{"operationId": o.id, "summary": o.summary, "tags": []string{o.tag}}
+	if o.descr != "" {
+		op["description"] = o.descr
+	}
+	params := slices.Clone(o.params)
+	if o.idempotent {
+		params = append(params, obj{"$ref": "#/components/parameters/idempotencyKey"})
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	if o.body != nil {
+		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": o.body}}}
+	}
+	if o.public {
+		op["security"] = []obj{}
+	}
+	ok := obj{"description": http.StatusText(o.status)}
+	switch {
+	case o.result != nil:
+		ok["content"] = obj{"application/json": obj{"schema": o.result}}
+	case o.path == "/healthz":
+		ok["content"] = obj{"text/plain": obj{"schema": obj{"type": "string", "const": "ok"}}}
+	}
+	if o.location {
+		ok["headers"] = obj{"Location": obj{"description": "the new object's URL", "schema": obj{"type": "string"}}}
+	}
+	responses := obj{strconv.Itoa(o.status): ok}
+	for _, status := range append(slices.Clone(o.errors), http.StatusInternalServerError) {
+		responses[strconv.Itoa(status)] = obj{"$ref": "#/components/responses/" + problemResponses[status].name}
+	}
+	op["responses"] = responses
+	return op
+}

@@ -1,0 +1,223 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"certflow/workflow"
+)
+
+// Problem types: stable URIs a client may switch on (RFC 9457 §3.1.1). They
+// identify, they do not resolve.
+const (
+	problemBase       = "https://certflow.invalid/problems/"
+	problemMalformed  = problemBase + "malformed-request"
+	problemInvalid    = problemBase + "invalid-input"
+	problemUnauth     = problemBase + "unauthenticated"
+	problemForbidden  = problemBase + "forbidden"
+	problemNotFound   = problemBase + "not-found"
+	problemMethod     = problemBase + "method-not-allowed"
+	problemConflict   = problemBase + "conflict"
+	problemTransition = problemBase + "invalid-transition"
+	problemTooLarge   = problemBase + "body-too-large"
+	problemMediaType  = problemBase + "unsupported-media-type"
+	problemGuard      = problemBase + "guard-refused"
+	problemInternal   = problemBase + "internal"
+)
+
+// internalDetail is all a client learns of an unexpected error.
+const internalDetail = "服务器内部错误，已记录；请稍后再试或联系管理员。"
+
+// problem is an RFC 9457 problem details object with certflow's extension
+// members.
+type problem struct {
+	Type     string `json:"type" openapi:"required"`
+	Title    string `json:"title" openapi:"required"`
+	Status   int    `json:"status" openapi:"required"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Field names the input at fault (a JSON member, query parameter or
+	// header), for 400s.
+	Field string `json:"field,omitempty"`
+	// Violations and Articles explain a refusal by the regulation (422).
+	Violations []workflow.Violation `json:"violations,omitempty"`
+	Articles   []string             `json:"articles,omitempty"`
+	// State and Event name what the case's state does not allow (409).
+	State workflow.State     `json:"state,omitempty"`
+	Event workflow.EventName `json:"event,omitempty"`
+}
+
+// requestError is a request the API cannot read: a malformed body or query
+// parameter, a body too large, a content type it does not speak.
+type requestError struct {
+	status int
+	field  string
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+// badRequest returns a 400 requestError about field.
+func badRequest(field, format string, args ...any) error {
+	return &requestError{status: http.StatusBadRequest, field: field, detail: fmt.Sprintf(format, args...)}
+}
+
+// writeError is the one place errors become responses.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		req   *requestError
+		guard *workflow.GuardError
+		input *workflow.InputError
+		trans *workflow.InvalidTransitionError
+		p     problem
+	)
+	switch {
+	case errors.As(err, &req):
+		p = problem{Type: problemMalformed, Title: "请求有误", Status: req.status, Detail: req.detail, Field: req.field}
+		switch req.status {
+		case http.StatusRequestEntityTooLarge:
+			p.Type, p.Title = problemTooLarge, "请求内容过大"
+		case http.StatusUnsupportedMediaType:
+			p.Type, p.Title = problemMediaType, "不支持的内容类型"
+		}
+	case errors.As(err, &guard):
+		p = problem{Type: problemGuard, Title: "不符合办法规定", Status: http.StatusUnprocessableEntity,
+			Detail: guard.Error(), Violations: guard.Violations, Articles: guard.Articles()}
+	case errors.As(err, &input):
+		detail := input.Reason
+		if input.Field != "" {
+			detail = input.Field + ": " + input.Reason
+		}
+		p = problem{Type: problemInvalid, Title: "请求有误", Status: http.StatusBadRequest, Detail: detail, Field: input.Field}
+	case errors.Is(err, workflow.ErrUnauthenticated):
+		p = problem{Type: problemUnauth, Title: "未登录", Status: http.StatusUnauthorized, Detail: err.Error()}
+		if w.Header().Get("WWW-Authenticate") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certflow"`)
+		}
+	case errors.Is(err, workflow.ErrForbidden):
+		p = problem{Type: problemForbidden, Title: "无权操作", Status: http.StatusForbidden, Detail: err.Error()}
+	case errors.Is(err, workflow.ErrNotFound):
+		p = problem{Type: problemNotFound, Title: "未找到", Status: http.StatusNotFound, Detail: err.Error()}
+	case errors.As(err, &trans):
+		p = problem{Type: problemTransition, Title: "当前状态不允许此操作", Status: http.StatusConflict,
+			Detail: err.Error(), State: trans.State, Event: trans.Event}
+	case errors.Is(err, workflow.ErrConflict):
+		p = problem{Type: problemConflict, Title: "版本冲突", Status: http.StatusConflict, Detail: err.Error()}
+	default:
+		a.log.ErrorContext(r.Context(), "httpapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p = problem{Type: problemInternal, Title: "服务器内部错误", Status: http.StatusInternalServerError, Detail: internalDetail}
+	}
+	a.writeProblem(w, r, p)
+}
+
+// writeProblem sends p as application/problem+json.
+func (a *api) writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	p.Instance = r.URL.Path
+	a.writeBody(w, r, "application/problem+json", p.Status, p)
+}
+
+// writeJSON sends v as JSON with status.
+func (a *api) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	a.writeBody(w, r, "application/json", status, v)
+}
+
+func (a *api) writeBody(w http.ResponseWriter, r *http.Request, contentType string, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// Mermaid arrows and article text stay readable: no \u003e escapes.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		a.log.ErrorContext(r.Context(), "httpapi: encode response", "method", r.Method, "path", r.URL.Path, "err", err)
+		http.Error(w, `{"type":"`+problemInternal+`","title":"服务器内部错误","status":500}`, http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+// decodeBody reads one JSON value from r's body into v, strictly: a JSON
+// content type (or none), at most maxBodyBytes, no unknown members, nothing
+// after the value.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &requestError{status: http.StatusUnsupportedMediaType, field: "Content-Type",
+				detail: fmt.Sprintf("Content-Type %q: send application/json", ct)}
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if err := dec.Decode(&json.RawMessage{}); err != io.EOF {
+		if err != nil {
+			if e := bodyError(err); isTooLarge(e) {
+				return e
+			}
+		}
+		return badRequest("", "the body must hold a single JSON value")
+	}
+	return nil
+}
+
+func isTooLarge(err error) bool {
+	var re *requestError
+	return errors.As(err, &re) && re.status == http.StatusRequestEntityTooLarge
+}
+
+// bodyError says what is wrong with a body encoding/json refused.
+func bodyError(err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typ     *json.UnmarshalTypeError
+		tooBig  *http.MaxBytesError
+		unknown = "json: unknown field "
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return &requestError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
+	case errors.Is(err, io.EOF):
+		return badRequest("", "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "malformed JSON: the body ends too early")
+	case errors.As(err, &syntax):
+		return badRequest("", "malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return badRequest("", "the body must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return badRequest(typ.Field, "%s: want a JSON %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), unknown):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), unknown), `"`)
+		return badRequest(field, "unknown member %q", field)
+	}
+	// A type's own UnmarshalJSON refused the value (a date, say).
+	return badRequest("", "invalid value: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonKind names a Go kind as a JSON type.
+func jsonKind(k string) string {
+	switch k {
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
+}

@@ -1,0 +1,190 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"certflow/internal/auth"
+	"certflow/workflow"
+)
+
+// Prefix is where the API lives.
+const Prefix = "/api/v1"
+
+// maxBodyBytes caps a request body: the largest legitimate one, a person or
+// a case's data, is a few kilobytes.
+const maxBodyBytes = 1 << 20
+
+// api holds what the handlers share.
+type api struct {
+	engine  *workflow.Engine
+	log     *slog.Logger
+	router  *chi.Mux
+	openapi []byte // the OpenAPI document, built once
+}
+
+// New returns the HTTP handler of the API: GET /healthz without
+// credentials, and every route under /api/v1, which needs a bearer token
+// (except the OpenAPI document itself, which holds no data). A nil logger
+// discards.
+func New(engine *workflow.Engine, logger *slog.Logger) http.Handler {
+	return newAPI(engine, logger).router
+}
+
+func newAPI(engine *workflow.Engine, logger *slog.Logger) *api {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &api{engine: engine, log: logger}
+	doc, err := buildOpenAPI()
+	if err != nil {
+		// The document is built from static tables; failing here is a bug
+		// caught by the tests, never a runtime condition.
+		panic(fmt.Sprintf("httpapi: openapi: %v", err))
+	}
+	a.openapi = doc
+	a.router = a.routes()
+	return a
+}
+
+// routes wires every endpoint. The OpenAPI document in openapi.go lists the
+// same (method, path) pairs; TestOpenAPIMatchesRoutes keeps them in step.
+func (a *api) routes() *chi.Mux {
+	r := chi.NewRouter()
+	// Set before any sub-router exists, so every one inherits them.
+	r.NotFound(a.notFound)
+	r.MethodNotAllowed(a.methodNotAllowed)
+	r.Use(a.recoverer, middleware.GetHead)
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+
+	r.Route(Prefix, func(r chi.Router) {
+		r.Get("/openapi.json", a.getOpenAPI)
+		r.Group(func(r chi.Router) {
+			r.Use(a.authenticate)
+
+			r.Get("/org-units", a.listOrgUnits)
+
+			r.Get("/people", a.listPeople)
+			r.Post("/people", a.createPerson)
+			r.Get("/people/{id}", a.getPerson)
+			r.Put("/people/{id}", a.updatePerson)
+			r.Get("/people/{id}/trainings", a.listTrainings)
+			r.Post("/people/{id}/trainings", a.createTraining)
+			r.Get("/people/{id}/trainings/{tid}", a.getTraining)
+			r.Put("/people/{id}/trainings/{tid}", a.updateTraining)
+
+			r.Post("/cases", a.openCase)
+			r.Get("/cases/{id}", a.getCase)
+			r.Post("/cases/{id}/events", a.fireEvent)
+
+			r.Get("/certificates", a.listCertificates)
+
+			r.Get("/workflows", a.listWorkflows)
+			r.Get("/workflows/{name}", a.getWorkflow)
+
+			r.Get("/inbox", a.inbox)
+		})
+	})
+	return r
+}
+
+type actorKey struct{}
+
+// actor returns the caller the authenticate middleware put in ctx.
+func actor(ctx context.Context) *workflow.Actor {
+	a, _ := ctx.Value(actorKey{}).(*workflow.Actor)
+	return a
+}
+
+// authenticate resolves the bearer token to an actor, or answers 401.
+func (a *api) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answers carry personal data (公民身份号码): never cache them.
+		w.Header().Set("Cache-Control", "no-store")
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certflow"`)
+			a.writeError(w, r, fmt.Errorf("%w: send Authorization: Bearer <token>", workflow.ErrUnauthenticated))
+			return
+		}
+		act, err := auth.Authenticate(r.Context(), a.engine.Store(), token, a.engine.Now())
+		if err != nil {
+			if errors.Is(err, workflow.ErrUnauthenticated) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="certflow", error="invalid_token"`)
+				err = fmt.Errorf("%w: the token is unknown, expired or revoked", workflow.ErrUnauthenticated)
+			}
+			a.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, act)))
+	})
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110 §11.1).
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// recoverer turns a panicking handler into a logged 500.
+func (a *api) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			a.log.ErrorContext(r.Context(), "httpapi: panic", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			a.writeProblem(w, r, problem{Type: problemInternal, Title: "服务器内部错误", Status: http.StatusInternalServerError,
+				Detail: internalDetail})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *api) notFound(w http.ResponseWriter, r *http.Request) {
+	a.writeProblem(w, r, problem{Type: problemNotFound, Title: "未找到", Status: http.StatusNotFound,
+		Detail: "no route " + r.URL.Path})
+}
+
+// methodNotAllowed answers 405 with the Allow header chi's default handler
+// would set (a custom handler does not get the list, so it is recomputed).
+func (a *api) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if a.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	}
+	a.writeProblem(w, r, problem{Type: problemMethod, Title: "不支持的请求方法", Status: http.StatusMethodNotAllowed,
+		Detail: fmt.Sprintf("%s %s is not supported; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+}
+
+func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(a.openapi)
+}

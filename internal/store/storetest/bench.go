@@ -1,0 +1,121 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"certflow/documents"
+	"certflow/internal/store/sqlstore"
+	"certflow/workflow"
+)
+
+// BenchOpener is an Opener that also returns the store's River client,
+// which the plain-SQL baseline uses for the same job inserts.
+type BenchOpener func(b testing.TB) (*sqlstore.Store, *river.Client[*sql.Tx])
+
+// Bench measures firing submit_for_approval — guards, state with version
+// check, event, task closed and opened, two document rows and two River
+// jobs — through the engine, against the same writes as plain SQL in one
+// transaction, with 1 and 16 concurrent clients.
+func Bench(b *testing.B, open BenchOpener) {
+	for _, clients := range []int{1, 16} {
+		name := "clients=1"
+		if clients == 16 {
+			name = "clients=16"
+		}
+		b.Run("engine/"+name, func(b *testing.B) { benchEngine(b, open, clients) })
+		b.Run("plainSQL/"+name, func(b *testing.B) { benchPlain(b, open, clients) })
+	}
+}
+
+// prepared opens n draft applications for 张伟 (untimed).
+func prepared(b *testing.B, open BenchOpener, n int) (*World, *river.Client[*sql.Tx], []workflow.CaseView) {
+	s, client := open(b)
+	w := NewWorld(b, func(testing.TB) *sqlstore.Store { return s })
+	clerk := w.Actor("clerk")
+	cases := make([]workflow.CaseView, n)
+	for i := range cases {
+		v, err := w.Engine.OpenCase(w.Ctx, clerk, workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.Data.People["zhangwei"], Data: []byte(categories)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cases[i] = v
+	}
+	return w, client, cases
+}
+
+func parallel(b *testing.B, clients int, n int, fire func(i int) error) {
+	var next atomic.Int64
+	b.SetParallelism(clients)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1) - 1)
+			if err := fire(i); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "transitions/s")
+}
+
+func benchEngine(b *testing.B, open BenchOpener, clients int) {
+	w, _, cases := prepared(b, open, b.N)
+	clerk := w.Actor("clerk")
+	parallel(b, clients, b.N, func(i int) error {
+		c := cases[i]
+		_, err := w.Engine.Fire(context.Background(), workflow.Command{Actor: clerk, CaseID: c.ID, Event: workflow.EvSubmitForApproval, ExpectedVersion: c.Version})
+		return err
+	})
+}
+
+func benchPlain(b *testing.B, open BenchOpener, clients int) {
+	w, client, cases := prepared(b, open, b.N)
+	db := w.Store.DB()
+	user := w.Data.Users["clerk"].ID
+	parallel(b, clients, b.N, func(i int) error {
+		c := cases[i]
+		now := time.Now().UTC()
+		tx, err := db.BeginTx(context.Background(), nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if _, err := tx.Exec(`UPDATE cases SET state = $1, version = version + 1, data = $2, updated_at = $3 WHERE id = $4 AND version = $5`,
+			workflow.AppPendingApproval, string(c.Data), now, c.ID, c.Version); err != nil {
+			return err
+		}
+		var ev int64
+		if err := tx.QueryRow(`INSERT INTO events (case_id, seq, event, from_state, to_state, actor_user_id, at, comment) VALUES ($1, $2, $3, $4, $5, $6, $7, '') RETURNING id`,
+			c.ID, c.Version+1, workflow.EvSubmitForApproval, workflow.AppDraft, workflow.AppPendingApproval, user, now).Scan(&ev); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`, now, c.ID, workflow.TaskRevise); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO tasks (case_id, kind, role, org_unit_id, status, created_at) VALUES ($1, $2, $3, $4, 'open', $5)`,
+			c.ID, workflow.TaskApprove, workflow.RolePrincipal, c.OrgUnitID, now); err != nil {
+			return err
+		}
+		var params []river.InsertManyParams
+		for _, d := range []workflow.DocKind{workflow.DocRegistrationForm, workflow.DocCategoryProposal} {
+			var id int64
+			if err := tx.QueryRow(`INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, 'Art. 13', 'pending', $4) RETURNING id`,
+				c.ID, ev, d, now).Scan(&id); err != nil {
+				return err
+			}
+			params = append(params, river.InsertManyParams{Args: documents.RenderArgs{DocumentID: id, CaseID: c.ID, Doc: d}})
+		}
+		if _, err := client.InsertManyTx(context.Background(), tx, params); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}

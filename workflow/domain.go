@@ -291,6 +291,7 @@ type Event struct {
 // DocumentJob asks for one document to be rendered after the transition
 // commits.
 type DocumentJob struct {
+	ID      int64   `json:"id"` // the document row, set by the store
 	Doc     DocKind `json:"doc"`
 	CaseID  int64   `json:"case_id"`
 	EventID int64   `json:"event_id"`

@@ -147,23 +147,28 @@ type CaseView struct {
 	Documents  []DocumentStatus `json:"documents"`
 }
 
-// snapshot loads what the rules need about caseID.
-func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, c Case, chain []int64, now time.Time) (*Snapshot, error) {
-	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: c, Chain: chain}
+// Result is what one command did: the case as it left it, the event it
+// wrote, the tasks it opened and the documents it queued. A retry with the
+// same Idempotency-Key gets the same Result back, with Replayed set.
+type Result struct {
+	Case      Case             `json:"case"`
+	Event     Event            `json:"event"`
+	Opened    []Task           `json:"opened_tasks"`
+	Closed    []TaskKind       `json:"closed_task_kinds"`
+	Documents []DocumentStatus `json:"documents"`
+	Replayed  bool             `json:"replayed"`
+}
+
+// snapshot completes cc with what the rules need besides: the person's
+// trainings and certificates.
+func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, cc CaseContext, now time.Time) (*Snapshot, error) {
+	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: cc.Case, Chain: cc.Chain,
+		Person: cc.Person, Unit: cc.Unit, Department: cc.Department}
 	var err error
-	if s.Person, err = tx.Person(ctx, c.PersonID); err != nil {
+	if s.Trainings, err = tx.Trainings(ctx, cc.Case.PersonID); err != nil {
 		return nil, err
 	}
-	if s.Unit, err = tx.OrgUnit(ctx, s.Person.OrgUnitID); err != nil {
-		return nil, err
-	}
-	if s.Department, err = tx.OrgUnit(ctx, c.OrgUnitID); err != nil {
-		return nil, err
-	}
-	if s.Trainings, err = tx.Trainings(ctx, c.PersonID); err != nil {
-		return nil, err
-	}
-	if s.Certificates, err = tx.CertificatesOf(ctx, c.PersonID); err != nil {
+	if s.Certificates, err = tx.CertificatesOf(ctx, cc.Case.PersonID); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -219,39 +224,40 @@ func (e *Engine) allowed(actor *Actor, c *Case) []AllowedEvent {
 }
 
 // visibleCase loads case id if actor may read it; ErrNotFound otherwise.
-func visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64) (Case, []int64, error) {
-	c, err := tx.Case(ctx, id)
+func visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseContext, error) {
+	cc, err := tx.CaseContext(ctx, id)
 	if err != nil {
-		return Case{}, nil, err
+		return CaseContext{}, err
 	}
-	chain, err := tx.OrgChain(ctx, c.OrgUnitID)
-	if err != nil {
-		return Case{}, nil, err
+	if !actor.canSeeCase(&cc.Case, cc.Chain, submittedToIssuer(&cc.Case)) {
+		return CaseContext{}, fmt.Errorf("case %d: %w", id, ErrNotFound)
 	}
-	if !actor.canSeeCase(&c, chain, submittedToIssuer(&c)) {
-		return Case{}, nil, fmt.Errorf("case %d: %w", id, ErrNotFound)
-	}
-	return c, chain, nil
+	return cc, nil
 }
 
 // Fire runs cmd: in one transaction it checks the idempotency key, loads the
 // snapshot, authorizes, runs the event through looplab/fsm with its guards,
 // and writes state, history, tasks, certificate and document jobs.
-func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
+//
+// Fire reads only what the rules need and returns what it wrote; callers
+// that show the whole case read it afterwards with CaseView.
+func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 	if cmd.Actor == nil {
-		return CaseView{}, ErrUnauthenticated
+		return Result{}, ErrUnauthenticated
 	}
 	fp := fingerprint("fire", cmd.CaseID, string(cmd.Event), cmd.ExpectedVersion, cmd.Comment, cmd.Input)
-	var view CaseView
+	var res Result
 	err := e.store.Update(ctx, func(tx Tx) error {
-		if done, err := replay(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &view); done || err != nil {
+		if done, err := replay(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &res); done || err != nil {
+			res.Replayed = done && err == nil
 			return err
 		}
 		now := e.Now()
-		c, chain, err := visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
+		cc, err := visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
 		if err != nil {
 			return err
 		}
+		c := cc.Case
 		p := e.paths[c.Path]
 		def, ok := p.Event(cmd.Event)
 		if !ok {
@@ -270,7 +276,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
 		if len([]rune(cmd.Comment)) > 2000 {
 			return Invalid("comment", "longer than 2000 characters")
 		}
-		snap, err := e.snapshot(ctx, tx, cmd.Actor, c, chain, now)
+		snap, err := e.snapshot(ctx, tx, cmd.Actor, cc, now)
 		if err != nil {
 			return err
 		}
@@ -282,16 +288,19 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (CaseView, error) {
 		if err := tx.Apply(ctx, ch); err != nil {
 			return err
 		}
-		if view, err = e.viewOf(ctx, tx, cmd.Actor, ch.Case, snap.Person.Name); err != nil {
-			return err
+		res = Result{Case: ch.Case, Event: ch.Event, Opened: ch.OpenTasks, Closed: ch.CloseTasks, Documents: []DocumentStatus{}}
+		for _, d := range ch.Documents {
+			res.Documents = append(res.Documents, DocumentStatus{JobID: d.ID, Doc: d.Doc, EventID: ch.Event.ID, State: "pending"})
 		}
-		return remember(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, view.ID, &view, now)
+		return remember(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, c.ID, &res, now)
 	})
 	if err != nil && cmd.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
 		// A concurrent retry with the same key committed first: answer as it did.
-		return e.replayOutside(ctx, cmd.Actor.UserID, cmd.IdempotencyKey, fp)
+		res = Result{}
+		err = e.replayOutside(ctx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &res)
+		res.Replayed = err == nil
 	}
-	return view, err
+	return res, err
 }
 
 // run fires def through looplab/fsm: the effect and the guards run in the
@@ -397,15 +406,11 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 
 // view builds the case view of case id for actor.
 func (e *Engine) view(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseView, error) {
-	c, _, err := visibleCase(ctx, tx, actor, id)
+	cc, err := visibleCase(ctx, tx, actor, id)
 	if err != nil {
 		return CaseView{}, err
 	}
-	person, err := tx.Person(ctx, c.PersonID)
-	if err != nil {
-		return CaseView{}, err
-	}
-	return e.viewOf(ctx, tx, actor, c, person.Name)
+	return e.viewOf(ctx, tx, actor, cc.Case, cc.Person.Name)
 }
 
 // viewOf builds the view of c, already loaded and known to be visible.
@@ -526,7 +531,8 @@ func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (
 		return remember(ctx, tx, actor.UserID, in.IdempotencyKey, fp, c.ID, &view, now)
 	})
 	if err != nil && in.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
-		return e.replayOutside(ctx, actor.UserID, in.IdempotencyKey, fp)
+		view = CaseView{}
+		err = e.replayOutside(ctx, actor.UserID, in.IdempotencyKey, fp, &view)
 	}
 	return view, err
 }
@@ -545,8 +551,8 @@ func fingerprint(op string, id int64, name string, version int64, comment string
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// replay answers a retried command from its stored result.
-func replay(ctx context.Context, tx Tx, user int64, key, fp string, view *CaseView) (bool, error) {
+// replay answers a retried command from its stored result, decoded into out.
+func replay(ctx context.Context, tx Tx, user int64, key, fp string, out any) (bool, error) {
 	if key == "" {
 		return false, nil
 	}
@@ -560,29 +566,27 @@ func replay(ctx context.Context, tx Tx, user int64, key, fp string, view *CaseVi
 	if rec.Fingerprint != fp {
 		return true, Invalid("Idempotency-Key", "already used for a different request")
 	}
-	return true, json.Unmarshal(rec.Result, view)
+	return true, json.Unmarshal(rec.Result, out)
 }
 
-func (e *Engine) replayOutside(ctx context.Context, user int64, key, fp string) (CaseView, error) {
-	var view CaseView
-	err := e.store.View(ctx, func(tx Tx) error {
-		done, err := replay(ctx, tx, user, key, fp, &view)
+func (e *Engine) replayOutside(ctx context.Context, user int64, key, fp string, out any) error {
+	return e.store.View(ctx, func(tx Tx) error {
+		done, err := replay(ctx, tx, user, key, fp, out)
 		if err == nil && !done {
 			err = fmt.Errorf("%w: idempotency key %q vanished", ErrConflict, key)
 		}
 		return err
 	})
-	return view, err
 }
 
-func remember(ctx context.Context, tx Tx, user int64, key, fp string, caseID int64, view *CaseView, now time.Time) error {
+func remember(ctx context.Context, tx Tx, user int64, key, fp string, caseID int64, result any, now time.Time) error {
 	if key == "" {
 		return nil
 	}
 	if len(key) > 200 {
 		return Invalid("Idempotency-Key", "longer than 200 characters")
 	}
-	b, err := json.Marshal(view)
+	b, err := json.Marshal(result)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,9 @@ type Tx interface {
 	ListCertificates(ctx context.Context, f CertificateFilter) ([]Certificate, error)
 
 	Case(ctx context.Context, id int64) (Case, error)
+	// CaseContext loads a case with its department, its person and the
+	// person's unit in one query: every command and view starts with it.
+	CaseContext(ctx context.Context, id int64) (CaseContext, error)
 	CreateCase(ctx context.Context, c *Case) error
 	CaseEvents(ctx context.Context, caseID int64) ([]Event, error)
 	CaseTasks(ctx context.Context, caseID int64) ([]Task, error)
@@ -55,6 +58,15 @@ type Tx interface {
 	ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (Actor, error)
 	CreateUser(ctx context.Context, name string, personID int64, roles []RoleBinding) (int64, error)
 	CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error
+}
+
+// CaseContext is a case with what every command and view needs about it.
+type CaseContext struct {
+	Case       Case
+	Chain      []int64 // root … the case's department
+	Department OrgUnit
+	Person     Person
+	Unit       OrgUnit // the person's unit
 }
 
 // Scope limits a query to the departments a caller reaches: departments in

@@ -358,7 +358,7 @@ func (a *api) fireEvent(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	view, err := a.engine.Fire(r.Context(), workflow.Command{
+	res, err := a.engine.Fire(r.Context(), workflow.Command{
 		Actor: actor(r.Context()), CaseID: id, Event: req.Event, ExpectedVersion: *req.ExpectedVersion,
 		Comment: req.Comment, Input: req.Data, IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})
@@ -366,6 +366,17 @@ func (a *api) fireEvent(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	// The answer is the case as it stands after the command; a replayed
+	// retry says so, and its event is the first attempt's.
+	view, err := a.engine.CaseView(r.Context(), actor(r.Context()), id)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Certflow-Event-Id", strconv.FormatInt(res.Event.ID, 10))
 	a.writeJSON(w, r, http.StatusOK, view)
 }
 

@@ -324,6 +324,24 @@ func nullID(id int64) any {
 	return id
 }
 
+func (t *tx) CaseContext(ctx context.Context, id int64) (workflow.CaseContext, error) {
+	var cc workflow.CaseContext
+	c, d, p, u := &cc.Case, &cc.Department, &cc.Person, &cc.Unit
+	var data []byte
+	err := t.queryRow(ctx, sqlCaseContext, id).Scan(
+		&c.ID, &c.Number, &c.Path, &c.State, &c.Version, &c.PersonID, &c.CertificateID, &c.OrgUnitID, &c.Preparer, &data, &c.CreatedAt, &c.UpdatedAt,
+		&d.ID, &d.ParentID, &d.Kind, &d.Level, &d.Name, &d.Region, &d.LeadershipKind, &d.DeptID, &d.Path, &d.Version,
+		&p.ID, &p.Name, &p.Sex, &p.BirthDate, &p.IDNumber, &p.Title, &p.Education, &p.Major, &p.Staffed, &p.Post, &p.OrgUnitID, &p.Employment, &p.Version,
+		&u.ID, &u.ParentID, &u.Kind, &u.Level, &u.Name, &u.Region, &u.LeadershipKind, &u.DeptID, &u.Path, &u.Version)
+	if err != nil {
+		return cc, notFound(t.s.interpret(err), "case", id)
+	}
+	c.Data = data
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	cc.Chain, err = parsePath(d.Path)
+	return cc, err
+}
+
 // CreateCase inserts c and numbers it region-year-id, e.g. 650100-2026-000012.
 func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
 	id, err := t.insert(ctx, sqlCreateCase,
@@ -484,6 +502,8 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 		if err != nil {
 			return err
 		}
+		d.ID = id
+		ch.Documents[i] = d
 		rows[i] = DocumentJobRow{DocumentID: id, DocumentJob: d}
 	}
 	if t.s.jobs == nil {
@@ -588,6 +608,14 @@ func (t *tx) CreateToken(ctx context.Context, userID int64, hash []byte, expires
 	return err
 }
 
+// sqlCaseContext joins a case with its department, person and the person's unit.
+const sqlCaseContext = `SELECT c.id, c.number, c.path, c.state, c.version, c.person_id, COALESCE(c.certificate_id, 0), c.org_unit_id, c.preparer_user_id, c.data, c.created_at, c.updated_at,
+	d.id, COALESCE(d.parent_id, 0), d.kind, d.level, d.name, d.region_code, d.leadership_kind, d.dept_id, d.path, d.version,
+	` + personCols + `,
+	u.id, COALESCE(u.parent_id, 0), u.kind, u.level, u.name, u.region_code, u.leadership_kind, u.dept_id, u.path, u.version
+	FROM cases c JOIN org_units d ON d.id = c.org_unit_id JOIN people p ON p.id = c.person_id JOIN org_units u ON u.id = p.org_unit_id
+	WHERE c.id = $1`
+
 // The statements the hot paths run; SQLite keeps them prepared (see
 // Dialect.PrepareStatements).
 const (
@@ -637,6 +665,7 @@ const (
 )
 
 var hotQueries = []string{
+	sqlCaseContext,
 	sqlOrgUnit,
 	sqlOrgChain,
 	sqlCreateOrgUnit,

@@ -264,6 +264,10 @@ func testIdempotency(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if first.Replayed || !again.Replayed {
+		t.Fatalf("replayed: first %v, again %v", first.Replayed, again.Replayed)
+	}
+	again.Replayed = false
 	a, _ := json.Marshal(first)
 	b, _ := json.Marshal(again)
 	if string(a) != string(b) {
@@ -279,7 +283,7 @@ func testIdempotency(t *testing.T, open Opener) {
 	// Concurrent retries of one request.
 	v2 := w.reach(casts[0], workflow.AppPendingApproval)
 	var wg sync.WaitGroup
-	results := make([]workflow.CaseView, 4)
+	results := make([]workflow.Result, 4)
 	errs := make([]error, 4)
 	for i := range 4 {
 		c := workflow.Command{Actor: w.Actor("leader"), CaseID: v2.ID, Event: workflow.EvApprove, ExpectedVersion: v2.Version, Comment: "同意", IdempotencyKey: "k-2"}
@@ -290,6 +294,9 @@ func testIdempotency(t *testing.T, open Opener) {
 	for i, err := range errs {
 		if err != nil && !errors.Is(err, workflow.ErrConflict) {
 			t.Fatalf("retry %d: %v", i, err)
+		}
+		if err == nil && results[i].Event.ID != results[0].Event.ID && errs[0] == nil {
+			t.Fatalf("retry %d answered event %d, first %d", i, results[i].Event.ID, results[0].Event.ID)
 		}
 	}
 	after, _ := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), v2.ID)

@@ -116,11 +116,21 @@ func (w *World) Open(user string, path workflow.PathName, personID int64, data s
 	return v
 }
 
-// Fire fires ev on c as user at c's current version.
+// Fire fires ev on c as user at c's current version and returns the case
+// as user then sees it.
 func (w *World) Fire(user string, c workflow.CaseView, ev workflow.EventName, comment, data string) (workflow.CaseView, error) {
-	return w.Engine.Fire(w.Ctx, workflow.Command{
-		Actor: w.Actor(user), CaseID: c.ID, Event: ev, ExpectedVersion: c.Version, Comment: comment, Input: raw(data),
+	actor := w.Actor(user)
+	res, err := w.Engine.Fire(w.Ctx, workflow.Command{
+		Actor: actor, CaseID: c.ID, Event: ev, ExpectedVersion: c.Version, Comment: comment, Input: raw(data),
 	})
+	if err != nil {
+		return workflow.CaseView{}, err
+	}
+	v, err := w.Engine.CaseView(w.Ctx, actor, c.ID)
+	if err == nil && (v.Version != res.Case.Version || v.State != res.Case.State) {
+		w.T.Fatalf("Fire said %s v%d, the case is %s v%d", res.Case.State, res.Case.Version, v.State, v.Version)
+	}
+	return v, err
 }
 
 // MustFire is Fire that fails the test on error.

@@ -283,30 +283,37 @@ func applicationPath(family Family) Path {
 		eligibility = []Guard{guardInService, guardKind, guardTownshipByCounty, guardStaffed, guardEmergencyTraining,
 			guardLawTraining, guardEducation, guardPost, guardTownshipTraining, guardCategories, guardNoOutstanding}
 		issuer = "司法部门"
+		dept   = DeptOfPerson
 	)
 	if family == FamilyMinistry {
-		name, title, office = PathMinistryApplication, "应急管理部行政执法证申领", RoleHR
+		name, title, office, dept = PathMinistryApplication, "应急管理部行政执法证申领", RoleHR, DeptRegion
 		deciders, decideRole = []Role{RoleHR}, RoleHR
 		eligibility = []Guard{guardInService, guardMinistryKind, guardMinistryStaffed, guardMinistryTraining, guardCategories, guardNoOutstanding}
 		issuer = "应急管理部"
 	}
 	oneMonth := func(t *Transition) Date { return t.DueBase.AddMonths(1) }
 	return Path{
-		Name:    name,
-		Title:   title,
-		Initial: AppDraft,
+		Name:       name,
+		Title:      title,
+		Initial:    AppDraft,
+		Subject:    SubjectPerson,
+		Department: dept,
 		States: []StateDef{
-			{AppDraft, "制表中", false},
-			{AppPendingApproval, "待主要负责人审批", false},
-			{AppApproved, "已同意，待报送" + issuer, false},
-			{AppSubmitted, "已报送" + issuer, false},
-			{AppIssued, "已核发，待领取", false},
-			{AppReceived, "已领取", true},
-			{AppRejected, "主要负责人不同意", true},
-			{AppRefused, issuer + "不予核发", true},
-			{AppWithdrawn, "已撤回", true},
+			{AppDraft, "制表中", false, false},
+			{AppPendingApproval, "待主要负责人审批", false, false},
+			{AppApproved, "已同意，待报送" + issuer, false, false},
+			{AppSubmitted, "已报送" + issuer, false, true},
+			{AppIssued, "已核发，待领取", false, true},
+			{AppReceived, "已领取", true, true},
+			{AppRejected, "主要负责人不同意", true, false},
+			{AppRefused, issuer + "不予核发", true, true},
+			{AppWithdrawn, "已撤回", true, false},
 		},
 		Events: []EventDef{
+			{
+				Name: EvOpen, Label: "制作登记表", From: []State{StateNew}, To: AppDraft,
+				Actors: []Role{office}, Effect: openApplication(family),
+			},
 			{
 				Name: EvSubmitForApproval, Label: "提交审批", From: []State{AppDraft}, To: AppPendingApproval,
 				Actors: []Role{office}, Guards: eligibility, Effect: applyApplicationInput,
@@ -381,6 +388,30 @@ func updateApplication(t *Transition, fn func(*ApplicationData) error) error {
 	t.Data = b
 	*t.Snap.appData = d
 	return nil
+}
+
+// openApplication records the preparer's input and, unless given, the
+// kind Art. 5 (or Art. 13 for the Ministry path) assigns.
+func openApplication(family Family) func(*Transition) error {
+	return func(t *Transition) error {
+		var in ApplicationInput
+		if err := decodeInput(t.Input, &in); err != nil {
+			return err
+		}
+		return updateApplication(t, func(d *ApplicationData) error {
+			if err := in.applyTo(d); err != nil {
+				return err
+			}
+			switch {
+			case d.Kind != "":
+			case family == FamilyMinistry:
+				d.Kind = KindMinistry
+			default:
+				d.Kind = decideKind(&t.Snap.Unit, &t.Snap.Department)
+			}
+			return nil
+		})
+	}
 }
 
 func applyApplicationInput(t *Transition) error {

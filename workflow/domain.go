@@ -267,7 +267,10 @@ type Task struct {
 	Kind      TaskKind   `json:"kind"`
 	Role      Role       `json:"role"`
 	OrgUnitID int64      `json:"org_unit_id"`
-	Status    TaskStatus `json:"status"`
+	// CertificateID is the certificate the task is about, when the case
+	// has several (a departure's return tasks).
+	CertificateID int64      `json:"certificate_id,omitempty"`
+	Status        TaskStatus `json:"status"`
 	DueOn     Date       `json:"due_on"`
 	CreatedAt time.Time  `json:"created_at"`
 	ClosedAt  *time.Time `json:"closed_at,omitempty"`

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +28,8 @@ type Snapshot struct {
 	Chain        []int64 // root … Department
 	Trainings    []Training
 	Certificates []Certificate // the person's
+	// Certificate is the certificate the case is about, if any.
+	Certificate *Certificate
 
 	appData *ApplicationData
 }
@@ -154,7 +155,7 @@ type Result struct {
 	Case      Case             `json:"case"`
 	Event     Event            `json:"event"`
 	Opened    []Task           `json:"opened_tasks"`
-	Closed    []TaskKind       `json:"closed_task_kinds"`
+	Closed    []TaskRef        `json:"closed_tasks"`
 	Documents []DocumentStatus `json:"documents"`
 	Replayed  bool             `json:"replayed"`
 }
@@ -171,15 +172,20 @@ func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, cc CaseConte
 	if s.Certificates, err = tx.CertificatesOf(ctx, cc.Case.PersonID); err != nil {
 		return nil, err
 	}
+	s.Certificate = s.certificateByID(cc.Case.CertificateID)
 	return s, nil
 }
 
-// submittedToIssuer reports whether the case reached the issuer, which is
-// when the justice liaison may see it.
-func submittedToIssuer(c *Case) bool {
-	switch c.State {
-	case AppSubmitted, AppIssued, AppReceived, AppRefused:
-		return true
+// justiceSees reports whether the justice liaison may see c in its state.
+func (e *Engine) justiceSees(c *Case) bool {
+	p := e.paths[c.Path]
+	if p == nil {
+		return false
+	}
+	for _, d := range p.States {
+		if d.Name == c.State {
+			return d.Justice
+		}
 	}
 	return false
 }
@@ -187,6 +193,9 @@ func submittedToIssuer(c *Case) bool {
 // mayFire says why actor may not fire def on the case, or nil.
 func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
 	if actor.PersonID != 0 && actor.PersonID == c.PersonID {
+		if def.ByHolder {
+			return nil
+		}
 		return fmt.Errorf("%w: nobody acts on a case about their own certificate", ErrForbidden)
 	}
 	if def.NotByPreparer && c.Preparer == actor.UserID {
@@ -224,12 +233,12 @@ func (e *Engine) allowed(actor *Actor, c *Case) []AllowedEvent {
 }
 
 // visibleCase loads case id if actor may read it; ErrNotFound otherwise.
-func visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseContext, error) {
+func (e *Engine) visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseContext, error) {
 	cc, err := tx.CaseContext(ctx, id)
 	if err != nil {
 		return CaseContext{}, err
 	}
-	if !actor.canSeeCase(&cc.Case, cc.Chain, submittedToIssuer(&cc.Case)) {
+	if !actor.canSeeCase(&cc.Case, cc.Chain, e.justiceSees(&cc.Case)) {
 		return CaseContext{}, fmt.Errorf("case %d: %w", id, ErrNotFound)
 	}
 	return cc, nil
@@ -253,7 +262,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 			return err
 		}
 		now := e.Now()
-		cc, err := visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
+		cc, err := e.visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
 		if err != nil {
 			return err
 		}
@@ -284,8 +293,8 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if err != nil {
 			return err
 		}
-		ch := e.change(tr, cmd, now)
-		if err := tx.Apply(ctx, ch); err != nil {
+		ch, err := e.commit(ctx, tx, tr, cmd, now)
+		if err != nil {
 			return err
 		}
 		res = Result{Case: ch.Case, Event: ch.Event, Opened: ch.OpenTasks, Closed: ch.CloseTasks, Documents: []DocumentStatus{}}
@@ -324,6 +333,9 @@ func (e *Engine) run(ctx context.Context, p *compiledPath, def *EventDef, snap *
 		},
 	})
 	err := f.Event(ctx, string(def.Name))
+	if err == nil && snap.Case.State == StateNew && f.Current() != string(def.To) {
+		err = fmt.Errorf("workflow: open event of %s ended in %s", p.Name, f.Current())
+	}
 	var (
 		inv      fsm.InvalidEventError
 		canceled fsm.CanceledError
@@ -370,8 +382,11 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 			Actor: cmd.Actor.UserID, OnBehalfOf: cmd.OnBehalfOf, At: now, Comment: cmd.Comment, Data: compactJSON(cmd.Input),
 		},
 		NewCertificate: tr.NewCertificate,
-		CloseTasks:     def.Closes,
+		CloseTasks:     tr.Close,
 		Now:            now,
+	}
+	for _, k := range def.Closes {
+		ch.CloseTasks = append(ch.CloseTasks, TaskRef{Kind: k})
 	}
 	if m := tr.CertificateChange; m != nil {
 		cert := tr.Snap.certificateByID(m.CertificateID)
@@ -387,10 +402,36 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 		}
 		ch.OpenTasks = append(ch.OpenTasks, t)
 	}
+	for _, t := range tr.Tasks {
+		t.CaseID, t.Status, t.CreatedAt = c.ID, TaskOpen, now
+		ch.OpenTasks = append(ch.OpenTasks, t)
+	}
 	for _, d := range def.Docs {
 		ch.Documents = append(ch.Documents, DocumentJob{Doc: d.Kind, CaseID: c.ID, Article: d.Article})
 	}
+	if p := tr.Snap.Person; p.ID != 0 && (tr.Employment != "" || ch.NewCertificate != nil || ch.CertificateMove != nil) {
+		emp := tr.Employment
+		if emp == "" {
+			emp = p.Employment
+		}
+		ch.Person = &PersonTouch{ID: p.ID, Version: p.Version, Employment: emp}
+	}
 	return ch
+}
+
+// commit writes the transition and opens the cases it spawns, in the
+// caller's transaction.
+func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command, now time.Time) (*Change, error) {
+	ch := e.change(tr, cmd, now)
+	if err := tx.Apply(ctx, ch); err != nil {
+		return nil, err
+	}
+	for _, in := range tr.Spawn {
+		if _, err := e.open(ctx, tx, cmd.Actor, in, true, now); err != nil {
+			return nil, fmt.Errorf("workflow: opening %s after %s: %w", in.Path, tr.Def.Name, err)
+		}
+	}
+	return ch, nil
 }
 
 func compactJSON(raw json.RawMessage) json.RawMessage {
@@ -406,7 +447,7 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 
 // view builds the case view of case id for actor.
 func (e *Engine) view(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseView, error) {
-	cc, err := visibleCase(ctx, tx, actor, id)
+	cc, err := e.visibleCase(ctx, tx, actor, id)
 	if err != nil {
 		return CaseView{}, err
 	}
@@ -443,86 +484,32 @@ func (e *Engine) CaseView(ctx context.Context, actor *Actor, id int64) (CaseView
 	return v, err
 }
 
-// OpenCaseInput opens a case of Path about PersonID.
+// OpenCaseInput opens a case of Path about PersonID or CertificateID.
 type OpenCaseInput struct {
 	Path           PathName        `json:"path"`
-	PersonID       int64           `json:"person_id"`
-	Data           json.RawMessage `json:"data"`
+	PersonID       int64           `json:"person_id,omitempty"`
+	CertificateID  int64           `json:"certificate_id,omitempty"`
+	Data           json.RawMessage `json:"data,omitempty"`
+	Comment        string          `json:"comment,omitempty"`
 	IdempotencyKey string          `json:"-"`
 }
 
-// OpenCase opens an application case: the actor must hold the path's
-// office role (legal clerk, or HR at 自治区 for the Ministry certificate) at
-// the department that applies for the person (Art. 5, 13).
+// OpenCase opens a case by firing its path's open event: the same guards,
+// effects, tasks and documents as any other event, and the actor must hold
+// one of its roles at the department that runs the case.
 func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (CaseView, error) {
 	if actor == nil {
 		return CaseView{}, ErrUnauthenticated
 	}
-	p, ok := e.paths[in.Path]
-	if !ok {
-		return CaseView{}, Invalid("path", fmt.Sprintf("unknown path %q", in.Path))
-	}
-	if in.PersonID <= 0 {
-		return CaseView{}, Invalid("person_id", "required")
-	}
-	var data ApplicationData
-	var input ApplicationInput
-	if err := decodeInput(in.Data, &input); err != nil {
-		return CaseView{}, err
-	}
-	if err := input.applyTo(&data); err != nil {
-		return CaseView{}, err
-	}
-	fp := fingerprint("open", in.PersonID, string(in.Path), 0, "", in.Data)
+	fp := fingerprint("open", in.PersonID*1_000_003+in.CertificateID, string(in.Path), 0, in.Comment, in.Data)
 	var view CaseView
 	err := e.store.Update(ctx, func(tx Tx) error {
 		if done, err := replay(ctx, tx, actor.UserID, in.IdempotencyKey, fp, &view); done || err != nil {
 			return err
 		}
 		now := e.Now()
-		person, err := tx.Person(ctx, in.PersonID)
+		c, err := e.open(ctx, tx, actor, in, false, now)
 		if err != nil {
-			return err
-		}
-		unit, err := tx.OrgUnit(ctx, person.OrgUnitID)
-		if err != nil {
-			return err
-		}
-		chain, err := tx.OrgChain(ctx, unit.ID)
-		if err != nil {
-			return err
-		}
-		if !actor.CanSeeUnit(chain) {
-			return fmt.Errorf("person %d: %w", in.PersonID, ErrNotFound)
-		}
-		dept := unit.DeptID
-		if p.Name == PathMinistryApplication {
-			dept = chain[0] // 自治区 HR applies (Art. 13)
-			if data.Kind == "" {
-				data.Kind = KindMinistry
-			}
-		} else if data.Kind == "" {
-			deptUnit, err := tx.OrgUnit(ctx, dept)
-			if err != nil {
-				return err
-			}
-			data.Kind = decideKind(&unit, &deptUnit)
-		}
-		first := p.EventsFrom(p.Initial)
-		office := first[slices.IndexFunc(first, func(d *EventDef) bool { return d.Name == EvSubmitForApproval })].Actors
-		if !slices.ContainsFunc(office, func(r Role) bool { return actor.Has(r, dept) }) {
-			return fmt.Errorf("%w: opening a %s case needs the role %s at the applying department", ErrForbidden, p.Name, rolesText(office))
-		}
-		if actor.PersonID == person.ID {
-			return fmt.Errorf("%w: nobody prepares their own application", ErrForbidden)
-		}
-		raw, err := json.Marshal(&data)
-		if err != nil {
-			return err
-		}
-		c := Case{Path: p.Name, State: p.Initial, Version: 1, PersonID: person.ID, OrgUnitID: dept,
-			Preparer: actor.UserID, Data: raw, CreatedAt: now, UpdatedAt: now}
-		if err := tx.CreateCase(ctx, &c); err != nil {
 			return err
 		}
 		if view, err = e.view(ctx, tx, actor, c.ID); err != nil {
@@ -535,6 +522,91 @@ func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (
 		err = e.replayOutside(ctx, actor.UserID, in.IdempotencyKey, fp, &view)
 	}
 	return view, err
+}
+
+// open opens a case inside tx. A system opening (a case another transition
+// spawns) skips the actor's role check: the spawning event was authorised.
+func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput, system bool, now time.Time) (Case, error) {
+	p, ok := e.paths[in.Path]
+	if !ok {
+		return Case{}, Invalid("path", fmt.Sprintf("unknown path %q", in.Path))
+	}
+	def, _ := p.Event(EvOpen)
+	c := Case{Path: p.Name, State: StateNew, PersonID: in.PersonID, CertificateID: in.CertificateID,
+		Preparer: actor.UserID, Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
+	var cc CaseContext
+	switch {
+	case p.Subject == SubjectCertificate && in.CertificateID <= 0:
+		return Case{}, Invalid("certificate_id", "required")
+	case p.Subject == SubjectPerson && in.PersonID <= 0:
+		return Case{}, Invalid("person_id", "required")
+	}
+	if in.CertificateID > 0 {
+		cert, err := tx.Certificate(ctx, in.CertificateID)
+		if err != nil {
+			return Case{}, err
+		}
+		if in.PersonID != 0 && in.PersonID != cert.PersonID {
+			return Case{}, Invalid("person_id", "is not the certificate's holder")
+		}
+		c.PersonID = cert.PersonID
+	}
+	if c.PersonID > 0 {
+		var err error
+		if cc.Person, err = tx.Person(ctx, c.PersonID); err != nil {
+			return Case{}, err
+		}
+		if cc.Unit, err = tx.OrgUnit(ctx, cc.Person.OrgUnitID); err != nil {
+			return Case{}, err
+		}
+		chain, err := tx.OrgChain(ctx, cc.Unit.ID)
+		if err != nil {
+			return Case{}, err
+		}
+		if !system && actor.PersonID != c.PersonID && !actor.CanSeeUnit(chain) {
+			return Case{}, fmt.Errorf("person %d: %w", c.PersonID, ErrNotFound)
+		}
+		c.OrgUnitID = cc.Unit.DeptID
+		if p.Department == DeptRegion {
+			c.OrgUnitID = chain[0]
+		}
+	}
+	if p.Department == DeptOfCertificate && in.CertificateID > 0 {
+		cert, err := tx.Certificate(ctx, in.CertificateID)
+		if err != nil {
+			return Case{}, err
+		}
+		c.OrgUnitID = cert.OrgUnitID
+	}
+	if c.OrgUnitID == 0 {
+		return Case{}, Invalid("person_id", "the case needs a person or certificate to belong to a department")
+	}
+	var err error
+	if cc.Department, err = tx.OrgUnit(ctx, c.OrgUnitID); err != nil {
+		return Case{}, err
+	}
+	if cc.Chain, err = tx.OrgChain(ctx, c.OrgUnitID); err != nil {
+		return Case{}, err
+	}
+	cc.Case = c
+	if !system {
+		if err := e.mayFire(actor, &c, def); err != nil {
+			return Case{}, err
+		}
+	}
+	snap, err := e.snapshot(ctx, tx, actor, cc, now)
+	if err != nil {
+		return Case{}, err
+	}
+	tr, err := e.run(ctx, e.paths[p.Name], def, snap, in.Data)
+	if err != nil {
+		return Case{}, err
+	}
+	ch, err := e.commit(ctx, tx, tr, Command{Actor: actor, Event: EvOpen, Comment: strings.TrimSpace(in.Comment), Input: in.Data}, now)
+	if err != nil {
+		return Case{}, err
+	}
+	return ch.Case, nil
 }
 
 // errDuplicateKey is what a store returns (wrapped in ErrConflict) when a

@@ -25,12 +25,48 @@ type TaskKind string
 // DocKind names a kind of generated document.
 type DocKind string
 
+// StateNew is the state of a case before its opening event: every path
+// opens with an event from StateNew, so opening runs through the same
+// guards, effects, tasks and documents as every other step.
+const StateNew State = ""
+
+// EvOpen is the event that opens a case of any path.
+const EvOpen EventName = "open"
+
+// Subject is what a path's cases are about.
+type Subject string
+
+const (
+	// SubjectPerson: the case is about a person (application, departure).
+	SubjectPerson Subject = "person"
+	// SubjectCertificate: the case is about one certificate (suspension, loss).
+	SubjectCertificate Subject = "certificate"
+	// SubjectAny: the person or certificate may be unknown at intake (complaint).
+	SubjectAny Subject = "any"
+)
+
+// DeptRule says which department runs a path's cases.
+type DeptRule string
+
+const (
+	// DeptOfPerson: the department the person belongs to (for 派出机关 staff,
+	// the county department above it, Art. 5).
+	DeptOfPerson DeptRule = "person"
+	// DeptRegion: the 自治区 department (Ministry certificates, Art. 3, 13).
+	DeptRegion DeptRule = "region"
+	// DeptOfCertificate: the department that manages the certificate;
+	// 自治区 for Ministry certificates (Art. 3).
+	DeptOfCertificate DeptRule = "certificate"
+)
+
 // Path is one certificate path as data: the same table drives looplab/fsm,
 // the Mermaid diagram, the events a caller may fire now and the API's enums.
 type Path struct {
-	Name    PathName
-	Title   string // Chinese, for the UI
-	Initial State
+	Name       PathName
+	Title      string // Chinese, for the UI
+	Initial    State  // the state the open event leads to
+	Subject    Subject
+	Department DeptRule
 	// States lists every state with its Chinese label, in display order.
 	States []StateDef
 	Events []EventDef
@@ -41,6 +77,9 @@ type StateDef struct {
 	Name  State
 	Label string
 	Final bool
+	// Justice: the 司法部门 liaison sees cases in this state (they reached
+	// justice, or wait for justice's decision).
+	Justice bool
 }
 
 // EventDef is one row of a path's table.
@@ -52,7 +91,10 @@ type EventDef struct {
 	Actors []Role // who may fire it; scope is checked separately
 	// NotByPreparer: the user who prepared the case may not fire it
 	// (separation of duties: nobody approves their own application).
-	NotByPreparer   bool
+	NotByPreparer bool
+	// ByHolder: the certificate holder may fire it on their own case (a
+	// loss report, Art. 19), which otherwise nobody may.
+	ByHolder        bool
 	CommentRequired bool
 	Guards          []Guard
 	// Effect applies the command's input to the transition: case data,
@@ -70,7 +112,7 @@ type Guard struct {
 	Check func(*Snapshot) string
 }
 
-// TaskSpec is a task an event opens.
+// TaskSpec is a task an event opens, for Role at the case's department.
 type TaskSpec struct {
 	Kind TaskKind
 	Role Role
@@ -136,10 +178,13 @@ func (p *Path) Mermaid() string {
 	for _, s := range p.States {
 		fmt.Fprintf(&b, "    %s: %s\n", s.Name, s.Label)
 	}
-	fmt.Fprintf(&b, "    [*] --> %s\n", p.Initial)
 	for _, e := range p.Events {
 		for _, from := range e.From {
-			fmt.Fprintf(&b, "    %s --> %s: %s\n", from, e.To, e.Name)
+			src := string(from)
+			if from == StateNew {
+				src = "[*]"
+			}
+			fmt.Fprintf(&b, "    %s --> %s: %s\n", src, e.To, e.Name)
 		}
 	}
 	for _, s := range p.States {
@@ -154,12 +199,15 @@ func (p *Path) Mermaid() string {
 // every event reachable from a declared state. Called once for each path
 // when the registry is built, so a typo fails at start-up and in tests.
 func (p *Path) validate() error {
-	known := map[State]bool{}
+	known := map[State]bool{StateNew: true}
 	for _, s := range p.States {
 		known[s.Name] = true
 	}
-	if !known[p.Initial] {
-		return fmt.Errorf("path %s: initial state %s not declared", p.Name, p.Initial)
+	if open, ok := p.Event(EvOpen); !ok || len(open.From) != 1 || open.From[0] != StateNew || open.To != p.Initial {
+		return fmt.Errorf("path %s: needs an open event from StateNew to its initial state %s", p.Name, p.Initial)
+	}
+	if p.Subject == "" || p.Department == "" {
+		return fmt.Errorf("path %s: subject and department rule required", p.Name)
 	}
 	seen := map[EventName]bool{}
 	for _, e := range p.Events {
@@ -196,6 +244,23 @@ type Transition struct {
 	CertificateChange *CertificateChange
 	// DueBase is the date deadlines of opened tasks count from.
 	DueBase Date
+	// Tasks are opened besides the table's, computed by the effect (one
+	// return task per outstanding certificate on departure).
+	Tasks []Task
+	// Close are closed besides the table's kinds.
+	Close []TaskRef
+	// Employment, when set, is the person's new employment status.
+	Employment Employment
+	// Spawn opens further cases in the same transaction (receipt opens the
+	// Art. 14 platform-entry case).
+	Spawn []OpenCaseInput
+}
+
+// TaskRef names the open tasks of a kind on a case, or only the one for
+// CertificateID when it is set.
+type TaskRef struct {
+	Kind          TaskKind
+	CertificateID int64
 }
 
 // CertificateChange moves a certificate along its own lifecycle.

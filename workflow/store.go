@@ -35,6 +35,7 @@ type Tx interface {
 	UpdateTraining(ctx context.Context, t *Training) error
 
 	CertificatesOf(ctx context.Context, personID int64) ([]Certificate, error)
+	Certificate(ctx context.Context, id int64) (Certificate, error)
 	ListCertificates(ctx context.Context, f CertificateFilter) ([]Certificate, error)
 
 	Case(ctx context.Context, id int64) (Case, error)
@@ -130,14 +131,29 @@ type DocumentStatus struct {
 
 // Change is everything one transition writes.
 type Change struct {
-	Case            Case // with the new state, data and certificate; Version is the expected one
+	// Case has the new state, data and certificate; Version is the
+	// expected one, 0 for a case the change opens.
+	Case            Case
 	Event           Event
 	NewCertificate  *Certificate
 	CertificateMove *CertificateMove
-	CloseTasks      []TaskKind
+	// Person, when set, bumps the person's version with a check (and sets
+	// the employment): every change to a person's certificates or
+	// employment goes through it, so two such changes for one person
+	// never commit side by side (Art. 18: a departure cannot complete
+	// while a certificate is being issued or returned).
+	Person          *PersonTouch
+	CloseTasks      []TaskRef
 	OpenTasks       []Task
 	Documents       []DocumentJob
 	Now             time.Time
+}
+
+// PersonTouch serialises changes to one person.
+type PersonTouch struct {
+	ID         int64
+	Version    int64
+	Employment Employment
 }
 
 // CertificateMove is a certificate state change with a version check.

@@ -178,7 +178,7 @@ func walk(t *testing.T, base string) {
 	v = c.fire("clerk", v, "submit_to_issuer", "", map[string]any{"submitted_on": time.Now().Format(time.DateOnly)})
 	v = c.fire("justice", v, "issue", "", map[string]any{"number": "新0102-2026-0001", "valid_until": "2031-12-31"})
 	v = c.fire("clerk", v, "record_receipt", "", nil)
-	if v.State != "received" || len(v.History) != 5 {
+	if v.State != "received" || len(v.History) != 6 {
 		t.Fatalf("after receipt: %+v", v)
 	}
 	open := 0

@@ -140,8 +140,8 @@ func TestProblems(t *testing.T) {
 		})
 	}
 	// None of it touched the case.
-	if got := f.caseView(t, c.ID); got.Version != 1 || len(got.History) != 0 {
-		t.Errorf("case at version %d with %d events, want 1 and 0", got.Version, len(got.History))
+	if got := f.caseView(t, c.ID); got.Version != 1 || len(got.History) != 1 {
+		t.Errorf("case at version %d with %d events, want 1 and 1 (the opening)", got.Version, len(got.History))
 	}
 }
 
@@ -193,8 +193,8 @@ func TestGuardRefusal(t *testing.T) {
 			t.Errorf("member %q missing from %s", k, r.body)
 		}
 	}
-	if got := f.caseView(t, c.ID); got.State != workflow.AppDraft || got.Version != 1 || len(got.History) != 0 {
-		t.Errorf("case %s v%d with %d events, want draft v1 with none", got.State, got.Version, len(got.History))
+	if got := f.caseView(t, c.ID); got.State != workflow.AppDraft || got.Version != 1 || len(got.History) != 1 {
+		t.Errorf("case %s v%d with %d events, want draft v1 with the opening only", got.State, got.Version, len(got.History))
 	}
 }
 
@@ -209,8 +209,8 @@ func TestStaleVersion(t *testing.T) {
 	if p.Title != "版本冲突" {
 		t.Errorf("title %q, want 版本冲突", p.Title)
 	}
-	if got := f.caseView(t, c.ID); got.Version != 2 || len(got.History) != 1 {
-		t.Errorf("case v%d with %d events, want v2 with 1", got.Version, len(got.History))
+	if got := f.caseView(t, c.ID); got.Version != 2 || len(got.History) != 2 {
+		t.Errorf("case v%d with %d events, want v2 with 2", got.Version, len(got.History))
 	}
 }
 
@@ -228,8 +228,8 @@ func TestIdempotentFire(t *testing.T) {
 		t.Errorf("retry answered\n%s\nwant\n%s", again.body, first.body)
 	}
 	got := f.caseView(t, c.ID)
-	if got.Version != 2 || len(got.History) != 1 {
-		t.Fatalf("case v%d with %d events, want v2 with 1", got.Version, len(got.History))
+	if got.Version != 2 || len(got.History) != 2 {
+		t.Fatalf("case v%d with %d events, want v2 with 2", got.Version, len(got.History))
 	}
 	// The same key for another request is refused, and writes nothing.
 	other := `{"event":"withdraw","expected_version":2,"comment":"撤回"}`
@@ -237,8 +237,8 @@ func TestIdempotentFire(t *testing.T) {
 	if p.Field != "Idempotency-Key" {
 		t.Errorf("field %q, want Idempotency-Key", p.Field)
 	}
-	if got := f.caseView(t, c.ID); len(got.History) != 1 {
-		t.Errorf("%d events, want 1", len(got.History))
+	if got := f.caseView(t, c.ID); len(got.History) != 2 {
+		t.Errorf("%d events, want 2", len(got.History))
 	}
 }
 
@@ -301,8 +301,8 @@ func TestBadBodyWritesNothing(t *testing.T) {
 			t.Errorf("body %s: status %d, want 400 (%s)", body, r.status, r.body)
 		}
 	}
-	if got := f.caseView(t, c.ID); got.Version != 1 || len(got.History) != 0 {
-		t.Errorf("case v%d with %d events, want v1 with none", got.Version, len(got.History))
+	if got := f.caseView(t, c.ID); got.Version != 1 || len(got.History) != 1 {
+		t.Errorf("case v%d with %d events, want v1 with the opening only", got.Version, len(got.History))
 	}
 }
 
@@ -462,7 +462,7 @@ func TestApplicationPath(t *testing.T) {
 		}
 		var v workflow.CaseView
 		f.do(t, "POST", path, s.token, s.body).decode(t, http.StatusOK, &v)
-		if v.State != s.want || v.Version != int64(i+2) || len(v.History) != i+1 {
+		if v.State != s.want || v.Version != int64(i+2) || len(v.History) != i+2 {
 			t.Fatalf("step %d: %s v%d with %d events, want %s v%d", i, v.State, v.Version, len(v.History), s.want, i+2)
 		}
 	}

@@ -278,6 +278,11 @@ func (t *tx) CertificatesOf(ctx context.Context, personID int64) ([]workflow.Cer
 	return t.certificates(ctx, `SELECT `+certCols+` FROM certificates c WHERE c.person_id = $1 ORDER BY c.id`, personID)
 }
 
+func (t *tx) Certificate(ctx context.Context, id int64) (workflow.Certificate, error) {
+	c, err := scanCert(t.queryRow(ctx, sqlCertificate, id))
+	return c, notFound(t.s.interpret(err), "certificate", id)
+}
+
 func (t *tx) ListCertificates(ctx context.Context, f workflow.CertificateFilter) ([]workflow.Certificate, error) {
 	args := []any{f.After}
 	q := `SELECT ` + certCols + ` FROM certificates c JOIN org_units d ON d.id = c.org_unit_id WHERE c.id > $1 AND ` + scopeClause(f.Scope, "d", &args)
@@ -301,7 +306,7 @@ func (t *tx) ListCertificates(ctx context.Context, f workflow.CertificateFilter)
 	return t.certificates(ctx, q, args...)
 }
 
-const caseCols = `id, number, path, state, version, person_id, COALESCE(certificate_id, 0), org_unit_id, preparer_user_id, data, created_at, updated_at`
+const caseCols = `id, number, path, state, version, COALESCE(person_id, 0), COALESCE(certificate_id, 0), org_unit_id, preparer_user_id, data, created_at, updated_at`
 
 func scanCase(r interface{ Scan(...any) error }) (workflow.Case, error) {
 	var c workflow.Case
@@ -345,7 +350,7 @@ func (t *tx) CaseContext(ctx context.Context, id int64) (workflow.CaseContext, e
 // CreateCase inserts c and numbers it region-year-id, e.g. 650100-2026-000012.
 func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
 	id, err := t.insert(ctx, sqlCreateCase,
-		c.Path, c.State, c.Version, c.PersonID, nullID(c.CertificateID), c.OrgUnitID, c.Preparer, string(c.Data), utc(c.CreatedAt), utc(c.UpdatedAt))
+		c.Path, c.State, c.Version, nullID(c.PersonID), nullID(c.CertificateID), c.OrgUnitID, c.Preparer, string(c.Data), utc(c.CreatedAt), utc(c.UpdatedAt))
 	if err != nil {
 		return err
 	}
@@ -384,7 +389,7 @@ func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, er
 func scanTask(r interface{ Scan(...any) error }, extra ...any) (workflow.Task, error) {
 	var tk workflow.Task
 	var closed sql.NullTime
-	dst := append([]any{&tk.ID, &tk.CaseID, &tk.Kind, &tk.Role, &tk.OrgUnitID, &tk.Status, &tk.DueOn, &tk.CreatedAt, &closed}, extra...)
+	dst := append([]any{&tk.ID, &tk.CaseID, &tk.Kind, &tk.Role, &tk.OrgUnitID, &tk.CertificateID, &tk.Status, &tk.DueOn, &tk.CreatedAt, &closed}, extra...)
 	if err := r.Scan(dst...); err != nil {
 		return tk, err
 	}
@@ -396,7 +401,7 @@ func scanTask(r interface{ Scan(...any) error }, extra ...any) (workflow.Task, e
 	return tk, nil
 }
 
-const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, t.status, t.due_on, t.created_at, t.closed_at`
+const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, COALESCE(t.certificate_id, 0), t.status, t.due_on, t.created_at, t.closed_at`
 
 func (t *tx) CaseTasks(ctx context.Context, caseID int64) ([]workflow.Task, error) {
 	rows, err := t.query(ctx, sqlCaseTasks, caseID)
@@ -437,6 +442,9 @@ func (t *tx) CaseDocuments(ctx context.Context, caseID int64) ([]workflow.Docume
 func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 	c := &ch.Case
 	now := utc(ch.Now)
+	if c.Version == 0 {
+		return t.applyOpen(ctx, ch)
+	}
 	if ch.NewCertificate != nil {
 		nc := ch.NewCertificate
 		cats, _ := json.Marshal(nc.Categories)
@@ -460,6 +468,45 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 		return fmt.Errorf("%w: case %d changed since version %d", workflow.ErrConflict, c.ID, c.Version)
 	}
 	c.Version++
+	return t.applyRest(ctx, ch)
+}
+
+// applyOpen writes a change that opens a case: the case row first, then
+// everything else refers to its ID.
+func (t *tx) applyOpen(ctx context.Context, ch *workflow.Change) error {
+	c := &ch.Case
+	if ch.NewCertificate != nil || ch.CertificateMove != nil && c.CertificateID == 0 {
+		return fmt.Errorf("sqlstore: an opening change cannot issue a certificate")
+	}
+	c.Version = 1
+	if err := t.CreateCase(ctx, c); err != nil {
+		return err
+	}
+	ch.Event.CaseID = c.ID
+	for i := range ch.OpenTasks {
+		ch.OpenTasks[i].CaseID = c.ID
+	}
+	for i := range ch.Documents {
+		ch.Documents[i].CaseID = c.ID
+	}
+	return t.applyRest(ctx, ch)
+}
+
+// applyRest writes what follows the case row: event, person, certificate,
+// tasks and documents.
+func (t *tx) applyRest(ctx context.Context, ch *workflow.Change) error {
+	c := &ch.Case
+	now := utc(ch.Now)
+	var err error
+	if p := ch.Person; p != nil {
+		r, err := t.exec(ctx, sqlTouchPerson, p.Employment, p.ID, p.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: person %d changed since version %d", workflow.ErrConflict, p.ID, p.Version)
+		}
+	}
 	e := &ch.Event
 	var data any
 	if len(e.Data) > 0 {
@@ -479,15 +526,20 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 			return fmt.Errorf("%w: certificate %d changed since version %d", workflow.ErrConflict, m.ID, m.Version)
 		}
 	}
-	for _, k := range ch.CloseTasks {
-		if _, err := t.exec(ctx, sqlCloseTasks, now, c.ID, k); err != nil {
+	for _, ref := range ch.CloseTasks {
+		if ref.CertificateID != 0 {
+			_, err = t.exec(ctx, sqlCloseCertificateTasks, now, c.ID, ref.Kind, ref.CertificateID)
+		} else {
+			_, err = t.exec(ctx, sqlCloseTasks, now, c.ID, ref.Kind)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	for i := range ch.OpenTasks {
 		tk := &ch.OpenTasks[i]
 		if tk.ID, err = t.insert(ctx, sqlOpenTask,
-			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, tk.DueOn, now); err != nil {
+			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now); err != nil {
 			return err
 		}
 	}
@@ -608,12 +660,15 @@ func (t *tx) CreateToken(ctx context.Context, userID int64, hash []byte, expires
 	return err
 }
 
+const sqlCertificate = `SELECT ` + certCols + ` FROM certificates c WHERE c.id = $1`
+
 // sqlCaseContext joins a case with its department, person and the person's unit.
-const sqlCaseContext = `SELECT c.id, c.number, c.path, c.state, c.version, c.person_id, COALESCE(c.certificate_id, 0), c.org_unit_id, c.preparer_user_id, c.data, c.created_at, c.updated_at,
+const sqlCaseContext = `SELECT c.id, c.number, c.path, c.state, c.version, COALESCE(c.person_id, 0), COALESCE(c.certificate_id, 0), c.org_unit_id, c.preparer_user_id, c.data, c.created_at, c.updated_at,
 	d.id, COALESCE(d.parent_id, 0), d.kind, d.level, d.name, d.region_code, d.leadership_kind, d.dept_id, d.path, d.version,
-	` + personCols + `,
-	u.id, COALESCE(u.parent_id, 0), u.kind, u.level, u.name, u.region_code, u.leadership_kind, u.dept_id, u.path, u.version
-	FROM cases c JOIN org_units d ON d.id = c.org_unit_id JOIN people p ON p.id = c.person_id JOIN org_units u ON u.id = p.org_unit_id
+	COALESCE(p.id, 0), COALESCE(p.name, ''), COALESCE(p.sex, ''), p.birth_date, COALESCE(p.id_number, ''), COALESCE(p.title, ''), COALESCE(p.education, ''), COALESCE(p.major, ''),
+	COALESCE(p.staffed, FALSE), COALESCE(p.enforcement_post, FALSE), COALESCE(p.org_unit_id, 0), COALESCE(p.employment, ''), COALESCE(p.version, 0),
+	COALESCE(u.id, 0), COALESCE(u.parent_id, 0), COALESCE(u.kind, ''), COALESCE(u.level, ''), COALESCE(u.name, ''), COALESCE(u.region_code, ''), COALESCE(u.leadership_kind, ''), COALESCE(u.dept_id, 0), COALESCE(u.path, ''), COALESCE(u.version, 0)
+	FROM cases c JOIN org_units d ON d.id = c.org_unit_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN org_units u ON u.id = p.org_unit_id
 	WHERE c.id = $1`
 
 // The statements the hot paths run; SQLite keeps them prepared (see
@@ -647,11 +702,13 @@ const (
 	sqlUpdateCaseState = `UPDATE cases SET state = $1, version = version + 1, data = $2, certificate_id = $3, updated_at = $4 WHERE id = $5 AND version = $6`
 	sqlInsertEvent     = `INSERT INTO events (case_id, seq, event, from_state, to_state, actor_user_id, on_behalf_of_user_id, at, comment, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
-	sqlMoveCertificate = `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`
-	sqlCloseTasks      = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`
-	sqlOpenTask        = `INSERT INTO tasks (case_id, kind, role, org_unit_id, status, due_on, created_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id`
-	sqlInsertDocument  = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`
-	sqlInboxPrefix     = `SELECT ` + taskCols + `, c.number, c.path, c.state, p.name
+	sqlMoveCertificate       = `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`
+	sqlCloseTasks            = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`
+	sqlOpenTask              = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id`
+	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = 'open'`
+	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
+	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`
+	sqlInboxPrefix           = `SELECT ` + taskCols + `, c.number, c.path, c.state, p.name
 		FROM tasks t JOIN cases c ON c.id = t.case_id JOIN people p ON p.id = c.person_id
 		WHERE t.status = 'open' AND t.id > $1 AND (`
 	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
@@ -665,6 +722,7 @@ const (
 )
 
 var hotQueries = []string{
+	sqlCertificate,
 	sqlCaseContext,
 	sqlOrgUnit,
 	sqlOrgChain,
@@ -689,6 +747,8 @@ var hotQueries = []string{
 	sqlMoveCertificate,
 	sqlCloseTasks,
 	sqlOpenTask,
+	sqlCloseCertificateTasks,
+	sqlTouchPerson,
 	sqlInsertDocument,
 	sqlIdempotency,
 	sqlSaveIdempotency,

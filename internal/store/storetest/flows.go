@@ -111,7 +111,7 @@ func testHappyPath(t *testing.T, open Opener) {
 	if len(v.Documents) != 5 || w.Counts()["river_job"] != 5 {
 		t.Fatalf("documents %+v, river jobs %d", v.Documents, w.Counts()["river_job"])
 	}
-	if len(v.History) != 7 || len(v.Allowed) != 0 { // the refused issue left no trace
+	if len(v.History) != 8 || len(v.Allowed) != 0 { // open … receipt; the refused issue left no trace
 		t.Fatalf("history %d events, allowed %v", len(v.History), v.Allowed)
 	}
 	// Numbers are unique per issuer.

@@ -32,6 +32,8 @@ var casts = []pathCast{
 // stepFor returns how cast fires ev with valid input.
 func (c pathCast) stepFor(ev workflow.EventName, n int64) step {
 	switch ev {
+	case workflow.EvOpen: // never allowed on a case that exists
+		return step{ev, c.office, "", ""}
 	case workflow.EvSubmitForApproval:
 		return step{ev, c.office, "", ""}
 	case workflow.EvApprove:

@@ -72,7 +72,7 @@ CREATE TABLE cases (
     path             TEXT NOT NULL,
     state            TEXT NOT NULL,
     version          BIGINT NOT NULL,
-    person_id        BIGINT NOT NULL REFERENCES people(id),
+    person_id        BIGINT REFERENCES people(id),
     certificate_id   BIGINT,
     org_unit_id      BIGINT NOT NULL REFERENCES org_units(id),
     preparer_user_id BIGINT NOT NULL REFERENCES users(id),
@@ -125,12 +125,14 @@ CREATE TABLE tasks (
     kind        TEXT NOT NULL,
     role        TEXT NOT NULL,
     org_unit_id BIGINT NOT NULL REFERENCES org_units(id),
+    certificate_id BIGINT,
     status      TEXT NOT NULL,
     due_on      DATE,
     created_at  TIMESTAMPTZ NOT NULL,
     closed_at   TIMESTAMPTZ
 );
 CREATE INDEX tasks_case ON tasks(case_id, status);
+CREATE INDEX tasks_certificate ON tasks(certificate_id) WHERE certificate_id IS NOT NULL;
 CREATE INDEX tasks_inbox ON tasks(role, org_unit_id, due_on, id) WHERE status = 'open';
 
 CREATE TABLE documents (

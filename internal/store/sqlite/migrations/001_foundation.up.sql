@@ -72,7 +72,7 @@ CREATE TABLE cases (
     path             TEXT NOT NULL,
     state            TEXT NOT NULL,
     version          INTEGER NOT NULL,
-    person_id        INTEGER NOT NULL REFERENCES people(id),
+    person_id        INTEGER REFERENCES people(id),
     certificate_id   INTEGER,
     org_unit_id      INTEGER NOT NULL REFERENCES org_units(id),
     preparer_user_id INTEGER NOT NULL REFERENCES users(id),
@@ -125,12 +125,14 @@ CREATE TABLE tasks (
     kind        TEXT NOT NULL,
     role        TEXT NOT NULL,
     org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+    certificate_id INTEGER,
     status      TEXT NOT NULL,
     due_on      TEXT,
     created_at  TIMESTAMP NOT NULL,
     closed_at   TIMESTAMP
 );
 CREATE INDEX tasks_case ON tasks(case_id, status);
+CREATE INDEX tasks_certificate ON tasks(certificate_id) WHERE certificate_id IS NOT NULL;
 CREATE INDEX tasks_inbox ON tasks(role, org_unit_id, due_on, id) WHERE status = 'open';
 
 CREATE TABLE documents (

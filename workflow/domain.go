@@ -262,18 +262,18 @@ const (
 
 // Task is work someone must do on a case: assigned to a role at a department.
 type Task struct {
-	ID        int64      `json:"id"`
-	CaseID    int64      `json:"case_id"`
-	Kind      TaskKind   `json:"kind"`
-	Role      Role       `json:"role"`
-	OrgUnitID int64      `json:"org_unit_id"`
+	ID        int64    `json:"id"`
+	CaseID    int64    `json:"case_id"`
+	Kind      TaskKind `json:"kind"`
+	Role      Role     `json:"role"`
+	OrgUnitID int64    `json:"org_unit_id"`
 	// CertificateID is the certificate the task is about, when the case
 	// has several (a departure's return tasks).
 	CertificateID int64      `json:"certificate_id,omitempty"`
 	Status        TaskStatus `json:"status"`
-	DueOn     Date       `json:"due_on"`
-	CreatedAt time.Time  `json:"created_at"`
-	ClosedAt  *time.Time `json:"closed_at,omitempty"`
+	DueOn         Date       `json:"due_on"`
+	CreatedAt     time.Time  `json:"created_at"`
+	ClosedAt      *time.Time `json:"closed_at,omitempty"`
 }
 
 // Event is one row of a case's history.

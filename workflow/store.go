@@ -142,11 +142,11 @@ type Change struct {
 	// employment goes through it, so two such changes for one person
 	// never commit side by side (Art. 18: a departure cannot complete
 	// while a certificate is being issued or returned).
-	Person          *PersonTouch
-	CloseTasks      []TaskRef
-	OpenTasks       []Task
-	Documents       []DocumentJob
-	Now             time.Time
+	Person     *PersonTouch
+	CloseTasks []TaskRef
+	OpenTasks  []Task
+	Documents  []DocumentJob
+	Now        time.Time
 }
 
 // PersonTouch serialises changes to one person.

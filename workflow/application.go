@@ -168,49 +168,49 @@ func (s *Snapshot) passed(k TrainingKind) bool {
 
 // Eligibility guards, shared by the events that must re-check them.
 var (
-	guardInService = Guard{"Art. 9", func(s *Snapshot) string {
+	guardInService = Guard{Article: "Art. 9", Check: func(s *Snapshot) string {
 		if s.Person.Employment != EmploymentActive {
 			return "person is not in service (" + string(s.Person.Employment) + ")"
 		}
 		return ""
 	}}
-	guardStaffed = Guard{"Art. 9(1)(1)", func(s *Snapshot) string {
+	guardStaffed = Guard{Article: "Art. 9(1)(1)", Check: func(s *Snapshot) string {
 		if !s.Person.Staffed {
 			return "not 在编 in the department, a public institution or a 派出机关"
 		}
 		return ""
 	}}
-	guardEmergencyTraining = Guard{"Art. 9(1)(2)", func(s *Snapshot) string {
+	guardEmergencyTraining = Guard{Article: "Art. 9(1)(2)", Check: func(s *Snapshot) string {
 		if !s.passed(TrainingEmergency) {
 			return "no passed 应急管理业务培训 exam"
 		}
 		return ""
 	}}
-	guardLawTraining = Guard{"Art. 9(1)(3)", func(s *Snapshot) string {
+	guardLawTraining = Guard{Article: "Art. 9(1)(3)", Check: func(s *Snapshot) string {
 		if !s.passed(TrainingLaw) {
 			return "no passed 综合法律知识培训 by 司法部门"
 		}
 		return ""
 	}}
-	guardEducation = Guard{"Art. 9(1)(4)", func(s *Snapshot) string {
+	guardEducation = Guard{Article: "Art. 9(1)(4)", Check: func(s *Snapshot) string {
 		if !s.Person.Education.AtLeastCollege() {
 			return "education below 大专"
 		}
 		return ""
 	}}
-	guardPost = Guard{"Art. 9(1)(4)", func(s *Snapshot) string {
+	guardPost = Guard{Article: "Art. 9(1)(4)", Check: func(s *Snapshot) string {
 		if !s.Person.Post {
 			return "not working in an enforcement post"
 		}
 		return ""
 	}}
-	guardTownshipTraining = Guard{"Art. 10", func(s *Snapshot) string {
+	guardTownshipTraining = Guard{Article: "Art. 10", Check: func(s *Snapshot) string {
 		if s.Unit.Kind == UnitTownship && !s.passed(TrainingEmergency) {
 			return "派出机关 staff may apply only after passing 应急管理业务培训"
 		}
 		return ""
 	}}
-	guardKind = Guard{"Art. 5", func(s *Snapshot) string {
+	guardKind = Guard{Article: "Art. 5", Check: func(s *Snapshot) string {
 		want := decideKind(&s.Unit, &s.Department)
 		if want == "" {
 			return unitLabel(s.Unit.Kind) + " staff are given no justice-issued certificate"
@@ -220,19 +220,19 @@ var (
 		}
 		return ""
 	}}
-	guardTownshipByCounty = Guard{"Art. 5", func(s *Snapshot) string {
+	guardTownshipByCounty = Guard{Article: "Art. 5", Check: func(s *Snapshot) string {
 		if s.Unit.Kind == UnitTownship && s.Department.Level != LevelCounty {
 			return "派出机关 staff are applied for by the county department"
 		}
 		return ""
 	}}
-	guardCategories = Guard{"Art. 6", func(s *Snapshot) string {
+	guardCategories = Guard{Article: "Art. 6", Check: func(s *Snapshot) string {
 		if len(s.application().ProposedCategories) == 0 {
 			return "no 执法类别 proposed by the legal office"
 		}
 		return ""
 	}}
-	guardNoOutstanding = Guard{"Art. 4", func(s *Snapshot) string {
+	guardNoOutstanding = Guard{Article: "Art. 4", Check: func(s *Snapshot) string {
 		fam := s.application().Kind.Family()
 		for _, c := range s.Certificates {
 			if c.Kind.Family() == fam && c.Outstanding() && c.CaseID != s.Case.ID {
@@ -241,7 +241,7 @@ var (
 		}
 		return ""
 	}}
-	guardMinistryStaffed = Guard{"Art. 9(2)(1)", func(s *Snapshot) string {
+	guardMinistryStaffed = Guard{Article: "Art. 9(2)(1)", Check: func(s *Snapshot) string {
 		switch {
 		case s.Unit.Kind == UnitTownship:
 			return "派出机关 staff are not eligible for 应急管理部行政执法证"
@@ -250,13 +250,13 @@ var (
 		}
 		return ""
 	}}
-	guardMinistryTraining = Guard{"Art. 9(2)(2)", func(s *Snapshot) string {
+	guardMinistryTraining = Guard{Article: "Art. 9(2)(2)", Check: func(s *Snapshot) string {
 		if !s.passed(TrainingEmergency) {
 			return "no passed 应急管理业务培训 assessment"
 		}
 		return ""
 	}}
-	guardMinistryKind = Guard{"Art. 13", func(s *Snapshot) string {
+	guardMinistryKind = Guard{Article: "Art. 13", Check: func(s *Snapshot) string {
 		if s.application().Kind != KindMinistry {
 			return "the Ministry path applies only for 应急管理部行政执法证"
 		}
@@ -291,7 +291,6 @@ func applicationPath(family Family) Path {
 		eligibility = []Guard{guardInService, guardMinistryKind, guardMinistryStaffed, guardMinistryTraining, guardCategories, guardNoOutstanding}
 		issuer = "应急管理部"
 	}
-	oneMonth := func(t *Transition) Date { return t.DueBase.AddMonths(1) }
 	return Path{
 		Name:       name,
 		Title:      title,
@@ -363,10 +362,6 @@ func applicationPath(family Family) Path {
 			{
 				Name: EvRecordReceipt, Label: "登记领取", From: []State{AppIssued}, To: AppReceived,
 				Actors: []Role{office}, Effect: recordReceipt,
-				Opens: []TaskSpec{
-					{Kind: TaskPlatformEmergency, Role: RoleLegalClerk, Due: oneMonth},
-					{Kind: TaskPlatformRandom, Role: RoleLegalClerk, Due: oneMonth},
-				},
 				Closes: []TaskKind{TaskRecordReceipt},
 				Docs:   []DocSpec{{DocReceipt, "Art. 14"}},
 			},
@@ -548,8 +543,8 @@ func recordReceipt(t *Transition) error {
 			return Invalid("received_on", "before the issue date "+cert.IssuedOn.String())
 		}
 		d.ReceivedOn = in.ReceivedOn
-		t.DueBase = in.ReceivedOn
 		t.CertificateChange = &CertificateChange{CertificateID: cert.ID, Event: CertEventReceive, ReceivedOn: in.ReceivedOn}
+		t.Spawn = append(t.Spawn, PlatformEntryOnReceipt(t.Snap.Person.ID, cert.ID, in.ReceivedOn))
 		return nil
 	})
 }

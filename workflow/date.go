@@ -139,3 +139,18 @@ func Age(birth, on Date) int {
 	}
 	return age
 }
+
+// AddWorkingDays returns d plus n working days (Monday to Friday). The
+// regulation's "及时" is 5 working days (rules.md). Public holidays and
+// 调休 working weekends are not known to certflow yet: a deadline that
+// falls in a holiday week comes a few days early, never late.
+func (d Date) AddWorkingDays(n int) Date {
+	t := d.Time()
+	for n > 0 {
+		t = t.AddDate(0, 0, 1)
+		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return DateOf(t)
+}

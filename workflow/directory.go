@@ -336,3 +336,42 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, after int64, limit int
 	})
 	return out, err
 }
+
+// Cases lists the cases actor reaches, filtered, by ascending ID; an
+// officer sees the cases about themselves.
+func (e *Engine) Cases(ctx context.Context, actor *Actor, f CaseFilter) ([]Case, error) {
+	var out []Case
+	err := e.store.View(ctx, func(tx Tx) error {
+		sc, err := e.scope(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		if sc.Empty() {
+			if actor.PersonID == 0 || (f.PersonID != 0 && f.PersonID != actor.PersonID) {
+				return nil
+			}
+			sc.All, f.PersonID = true, actor.PersonID
+		}
+		f.Scope = sc
+		cases, err := tx.ListCases(ctx, f)
+		if err != nil {
+			return err
+		}
+		// The justice liaison's scope is narrower than its department: only
+		// cases that reached justice.
+		for _, c := range cases {
+			chain, err := tx.OrgChain(ctx, c.OrgUnitID)
+			if err != nil {
+				return err
+			}
+			if actor.canSeeCase(&c, chain, e.justiceSees(&c)) {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	if out == nil {
+		out = []Case{}
+	}
+	return out, err
+}

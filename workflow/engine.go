@@ -30,6 +30,7 @@ type Snapshot struct {
 	Certificates []Certificate // the person's
 	// Certificate is the certificate the case is about, if any.
 	Certificate *Certificate
+	Settings    Settings
 
 	appData *ApplicationData
 }
@@ -42,16 +43,33 @@ type Options struct {
 	// keeps one time zone, Asia/Shanghai.
 	Location *time.Location
 	Logger   *slog.Logger
+	// Settings are the deadlines the regulation leaves to configuration.
+	Settings Settings
 }
+
+// Settings are the configurable deadlines (rules.md).
+type Settings struct {
+	// SuspensionReviewDays: a suspended certificate's case is reviewed this
+	// often (Art. 17 sets no end to 暂扣; decided: 90 days).
+	SuspensionReviewDays int
+	// ComplaintDays: a complaint is handled within this many days (Art. 20; decided: 60).
+	ComplaintDays int
+	// TimelyWorkingDays: "及时" (Art. 14, 18), in working days (decided: 5).
+	TimelyWorkingDays int
+}
+
+// DefaultSettings are the decisions of rules.md.
+var DefaultSettings = Settings{SuspensionReviewDays: 90, ComplaintDays: 60, TimelyWorkingDays: 5}
 
 // Engine runs commands against a Store.
 type Engine struct {
-	store Store
-	clock func() time.Time
-	loc   *time.Location
-	log   *slog.Logger
-	paths map[PathName]*compiledPath
-	order []PathName
+	store    Store
+	settings Settings
+	clock    func() time.Time
+	loc      *time.Location
+	log      *slog.Logger
+	paths    map[PathName]*compiledPath
+	order    []PathName
 }
 
 type compiledPath struct {
@@ -77,14 +95,18 @@ func (e *Engine) Path(n PathName) (*Path, bool) {
 	return p.Path, true
 }
 
-// AllPaths returns the table of every path certflow runs.
-func AllPaths() []Path {
-	return []Path{applicationPath(FamilyJustice), applicationPath(FamilyMinistry)}
-}
-
 // NewEngine returns an engine over store with every path registered.
 func NewEngine(store Store, opt Options) (*Engine, error) {
-	e := &Engine{store: store, clock: opt.Clock, loc: opt.Location, log: opt.Logger, paths: map[PathName]*compiledPath{}}
+	e := &Engine{store: store, clock: opt.Clock, loc: opt.Location, log: opt.Logger, paths: map[PathName]*compiledPath{}, settings: opt.Settings}
+	if e.settings.SuspensionReviewDays <= 0 {
+		e.settings.SuspensionReviewDays = DefaultSettings.SuspensionReviewDays
+	}
+	if e.settings.ComplaintDays <= 0 {
+		e.settings.ComplaintDays = DefaultSettings.ComplaintDays
+	}
+	if e.settings.TimelyWorkingDays <= 0 {
+		e.settings.TimelyWorkingDays = DefaultSettings.TimelyWorkingDays
+	}
 	if e.clock == nil {
 		e.clock = time.Now
 	}
@@ -164,7 +186,7 @@ type Result struct {
 // trainings and certificates.
 func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, cc CaseContext, now time.Time) (*Snapshot, error) {
 	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: cc.Case, Chain: cc.Chain,
-		Person: cc.Person, Unit: cc.Unit, Department: cc.Department}
+		Person: cc.Person, Unit: cc.Unit, Department: cc.Department, Settings: e.settings}
 	var err error
 	if s.Trainings, err = tx.Trainings(ctx, cc.Case.PersonID); err != nil {
 		return nil, err
@@ -202,7 +224,7 @@ func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
 		return fmt.Errorf("%w: the preparer of a case may not %s it", ErrForbidden, def.Name)
 	}
 	for _, r := range def.Actors {
-		if actor.Has(r, c.OrgUnitID) {
+		if actor.Has(r, c.OrgUnitID) || def.Scoped && actor.HasRole(r) {
 			return nil
 		}
 	}
@@ -329,6 +351,10 @@ func (e *Engine) run(ctx context.Context, p *compiledPath, def *EventDef, snap *
 			}
 			if err := checkGuards(def.Guards, snap); err != nil {
 				ev.Cancel(err)
+				return
+			}
+			if err := tr.checkCertificateChange(); err != nil {
+				ev.Cancel(err)
 			}
 		},
 	})
@@ -352,13 +378,40 @@ func (e *Engine) run(ctx context.Context, p *compiledPath, def *EventDef, snap *
 	return nil, fmt.Errorf("workflow: fsm: %w", err)
 }
 
+// checkCertificateChange runs the certificate's own lifecycle table on the
+// change the effect asks for: a case cannot move a certificate where its
+// lifecycle does not go (a cancelled certificate is never suspended).
+func (t *Transition) checkCertificateChange() error {
+	m := t.CertificateChange
+	if m == nil {
+		return nil
+	}
+	cert := t.Snap.certificateByID(m.CertificateID)
+	if cert == nil {
+		return fmt.Errorf("workflow: certificate %d is not the person's", m.CertificateID)
+	}
+	to, err := NextCertificateState(cert.State, m.Event)
+	if err != nil {
+		return err
+	}
+	m.to = to
+	return nil
+}
+
 // checkGuards runs every guard and reports every failed condition at once,
 // so the preparer learns all that is missing in one answer.
 func checkGuards(gs []Guard, s *Snapshot) error {
 	var v []Violation
 	for _, g := range gs {
-		if cond := g.Check(s); cond != "" {
-			v = append(v, Violation{g.Article, cond})
+		if g.Check != nil {
+			if cond := g.Check(s); cond != "" {
+				v = append(v, Violation{g.Article, cond})
+			}
+		}
+		if g.Each != nil {
+			for _, cond := range g.Each(s) {
+				v = append(v, Violation{g.Article, cond})
+			}
 		}
 	}
 	if v != nil {
@@ -390,10 +443,7 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 	}
 	if m := tr.CertificateChange; m != nil {
 		cert := tr.Snap.certificateByID(m.CertificateID)
-		to, err := NextCertificateState(cert.State, m.Event)
-		if err == nil {
-			ch.CertificateMove = &CertificateMove{ID: cert.ID, Version: cert.Version, To: to, ReceivedOn: m.ReceivedOn}
-		}
+		ch.CertificateMove = &CertificateMove{ID: cert.ID, Version: cert.Version, To: m.to, ReceivedOn: m.ReceivedOn}
 	}
 	for _, spec := range def.Opens {
 		t := Task{CaseID: c.ID, Kind: spec.Kind, Role: spec.Role, OrgUnitID: c.OrgUnitID, Status: TaskOpen, CreatedAt: now}
@@ -486,9 +536,12 @@ func (e *Engine) CaseView(ctx context.Context, actor *Actor, id int64) (CaseView
 
 // OpenCaseInput opens a case of Path about PersonID or CertificateID.
 type OpenCaseInput struct {
-	Path           PathName        `json:"path"`
-	PersonID       int64           `json:"person_id,omitempty"`
-	CertificateID  int64           `json:"certificate_id,omitempty"`
+	Path          PathName `json:"path"`
+	PersonID      int64    `json:"person_id,omitempty"`
+	CertificateID int64    `json:"certificate_id,omitempty"`
+	// OrgUnitID is the department of a case about nobody yet (a complaint
+	// naming no known officer, HR's notice).
+	OrgUnitID      int64           `json:"org_unit_id,omitempty"`
 	Data           json.RawMessage `json:"data,omitempty"`
 	Comment        string          `json:"comment,omitempty"`
 	IdempotencyKey string          `json:"-"`
@@ -578,8 +631,22 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 		}
 		c.OrgUnitID = cert.OrgUnitID
 	}
+	if c.OrgUnitID == 0 && in.OrgUnitID > 0 && p.Subject == SubjectAny {
+		u, err := tx.OrgUnit(ctx, in.OrgUnitID)
+		if err != nil {
+			return Case{}, Invalid("org_unit_id", fmt.Sprintf("no org unit %d", in.OrgUnitID))
+		}
+		c.OrgUnitID = u.DeptID
+		if p.Department == DeptRegion {
+			chain, err := tx.OrgChain(ctx, u.ID)
+			if err != nil {
+				return Case{}, err
+			}
+			c.OrgUnitID = chain[0]
+		}
+	}
 	if c.OrgUnitID == 0 {
-		return Case{}, Invalid("person_id", "the case needs a person or certificate to belong to a department")
+		return Case{}, Invalid("person_id", "the case needs a person, a certificate or a department")
 	}
 	var err error
 	if cc.Department, err = tx.OrgUnit(ctx, c.OrgUnitID); err != nil {

@@ -94,7 +94,12 @@ type EventDef struct {
 	NotByPreparer bool
 	// ByHolder: the certificate holder may fire it on their own case (a
 	// loss report, Art. 19), which otherwise nobody may.
-	ByHolder        bool
+	ByHolder bool
+	// Scoped: the role is checked by the effect against the unit the input
+	// names (a certificate returned to the office that manages it), not at
+	// the case's department; the engine only asks that the actor holds one
+	// of Actors somewhere and sees the case.
+	Scoped          bool
 	CommentRequired bool
 	Guards          []Guard
 	// Effect applies the command's input to the transition: case data,
@@ -110,6 +115,9 @@ type Guard struct {
 	Article string
 	// Check returns "" when the condition holds, else what is missing.
 	Check func(*Snapshot) string
+	// Each, instead, returns one failed condition per offending item (each
+	// certificate still out, Art. 18).
+	Each func(*Snapshot) []string
 }
 
 // TaskSpec is a task an event opens, for Role at the case's department.
@@ -268,6 +276,7 @@ type CertificateChange struct {
 	CertificateID int64
 	Event         CertificateEvent
 	ReceivedOn    Date // set by "receive"
+	to            CertificateState
 }
 
 // decodeInput decodes the command's input strictly into v.

@@ -43,6 +43,7 @@ type Tx interface {
 	// person's unit in one query: every command and view starts with it.
 	CaseContext(ctx context.Context, id int64) (CaseContext, error)
 	CreateCase(ctx context.Context, c *Case) error
+	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
 	CaseEvents(ctx context.Context, caseID int64) ([]Event, error)
 	CaseTasks(ctx context.Context, caseID int64) ([]Task, error)
 	CaseDocuments(ctx context.Context, caseID int64) ([]DocumentStatus, error)
@@ -90,6 +91,17 @@ type PersonFilter struct {
 	IDNumber  string
 	After     int64
 	Limit     int
+}
+
+// CaseFilter selects cases.
+type CaseFilter struct {
+	Scope         Scope
+	PersonID      int64
+	CertificateID int64
+	Path          PathName
+	State         State
+	After         int64
+	Limit         int
 }
 
 // CertificateFilter selects certificates.

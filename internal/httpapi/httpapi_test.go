@@ -499,8 +499,12 @@ func TestWorkflows(t *testing.T) {
 			t.Errorf("%s: the list carries a diagram", p.Name)
 		}
 	}
-	if !slices.Equal(names, []workflow.PathName{workflow.PathApplication, workflow.PathMinistryApplication}) {
-		t.Errorf("paths %v", names)
+	var want []workflow.PathName
+	for _, p := range workflow.AllPaths() {
+		want = append(want, p.Name)
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("paths %v, want %v", names, want)
 	}
 	app := list.Items[0]
 	i := slices.IndexFunc(app.Events, func(e workflowEvent) bool { return e.Name == workflow.EvSubmitForApproval })

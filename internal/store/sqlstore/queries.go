@@ -364,6 +364,43 @@ func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
 	return err
 }
 
+func (t *tx) ListCases(ctx context.Context, f workflow.CaseFilter) ([]workflow.Case, error) {
+	args := []any{f.After}
+	q := `SELECT c.id, c.number, c.path, c.state, c.version, COALESCE(c.person_id, 0), COALESCE(c.certificate_id, 0), c.org_unit_id, c.preparer_user_id, c.data, c.created_at, c.updated_at
+	      FROM cases c JOIN org_units d ON d.id = c.org_unit_id WHERE c.id > $1 AND ` + scopeClause(f.Scope, "d", &args)
+	for _, cond := range []struct {
+		col string
+		val any
+		set bool
+	}{
+		{"c.person_id", f.PersonID, f.PersonID != 0},
+		{"c.certificate_id", f.CertificateID, f.CertificateID != 0},
+		{"c.path", f.Path, f.Path != ""},
+		{"c.state", f.State, f.State != ""},
+	} {
+		if cond.set {
+			args = append(args, cond.val)
+			q += fmt.Sprintf(" AND %s = $%d", cond.col, len(args))
+		}
+	}
+	args = append(args, limit(f.Limit))
+	q += fmt.Sprintf(" ORDER BY c.id LIMIT $%d", len(args))
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Case{}
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
 func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, error) {
 	rows, err := t.query(ctx, sqlCaseEvents, caseID)
 	if err != nil {
@@ -708,8 +745,8 @@ const (
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = 'open'`
 	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
 	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`
-	sqlInboxPrefix           = `SELECT ` + taskCols + `, c.number, c.path, c.state, p.name
-		FROM tasks t JOIN cases c ON c.id = t.case_id JOIN people p ON p.id = c.person_id
+	sqlInboxPrefix           = `SELECT ` + taskCols + `, c.number, c.path, c.state, COALESCE(p.name, '')
+		FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id
 		WHERE t.status = 'open' AND t.id > $1 AND (`
 	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
 	sqlSaveIdempotency  = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`

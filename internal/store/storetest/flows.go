@@ -94,8 +94,14 @@ func testHappyPath(t *testing.T, open Opener) {
 		t.Fatalf("issued certificate %+v", c)
 	}
 	v = w.MustFire("clerk", v, workflow.EvRecordReceipt, "", `{"received_on":"2026-01-31"}`)
-	wantOpen(t, v, workflow.TaskPlatformEmergency, workflow.TaskPlatformRandom)
-	for _, tk := range openTasks(v) {
+	wantOpen(t, v)
+	platform := w.casesOf(zw, workflow.PathPlatformEntry)
+	if len(platform) != 1 {
+		t.Fatalf("receipt opened %d platform-entry cases", len(platform))
+	}
+	pv := w.view("clerk", platform[0].ID)
+	wantOpen(t, pv, workflow.TaskPlatformEmergency, workflow.TaskPlatformRandom)
+	for _, tk := range openTasks(pv) {
 		if tk.DueOn != workflow.MustDate("2026-02-28") || tk.Role != workflow.RoleLegalClerk {
 			t.Fatalf("Art. 14 task %+v: want due 2026-02-28 (one calendar month from Jan 31)", tk)
 		}

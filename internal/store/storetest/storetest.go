@@ -174,4 +174,9 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, open) })
 	t.Run("Directory", func(t *testing.T) { testDirectory(t, open) })
+	t.Run("Platform", func(t *testing.T) { testPlatform(t, open) })
+	t.Run("Suspension", func(t *testing.T) { testSuspension(t, open) })
+	t.Run("Departure", func(t *testing.T) { testDeparture(t, open) })
+	t.Run("Loss", func(t *testing.T) { testLoss(t, open) })
+	t.Run("Complaint", func(t *testing.T) { testComplaint(t, open) })
 }

@@ -1,0 +1,424 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"certflow/workflow"
+)
+
+func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+var platformScript = script{
+	path:   workflow.PathPlatformEntry,
+	viewer: "clerk",
+	open: func(w *World) workflow.CaseView {
+		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
+			Data: json.RawMessage(`{"change":"退休","changed_on":"2026-03-01"}`)})
+	},
+	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step {
+		return step{ev, "clerk", "", `{"entered_on":"2026-03-09"}`}
+	},
+	routes: map[workflow.State][]workflow.EventName{
+		workflow.PlatPending:          nil,
+		workflow.PlatEmergencyEntered: {workflow.EvEnterEmergency},
+		workflow.PlatRandomEntered:    {workflow.EvEnterRandom},
+		workflow.PlatEntered:          {workflow.EvEnterEmergency, workflow.EvCompleteRandom},
+	},
+}
+
+// testPlatform: the Art. 14 tasks from receipt and from a change report.
+func testPlatform(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	runMatrix(t, w, platformScript)
+	t.Run("receipt opens the Art. 14 case, due one calendar month later", func(t *testing.T) {
+		w.T = t
+		v := w.reach(casts[0], workflow.AppSubmitted)
+		v = w.MustFire("clerk", v, workflow.EvIssue, "", `{"number":"P-0131","issued_on":"2026-01-30","valid_until":"2031-01-29"}`)
+		v = w.MustFire("clerk", v, workflow.EvRecordReceipt, "", `{"received_on":"2026-01-31"}`)
+		if len(openTasks(v)) != 0 {
+			t.Fatalf("application keeps open tasks: %v", openTasks(v))
+		}
+		cs := w.casesOf(v.PersonID, workflow.PathPlatformEntry)
+		if len(cs) != 1 || cs[0].State != workflow.PlatPending {
+			t.Fatalf("platform cases %+v", cs)
+		}
+		p := w.view("clerk", cs[0].ID)
+		wantOpen(t, p, workflow.TaskPlatformEmergency, workflow.TaskPlatformRandom)
+		for _, tk := range openTasks(p) {
+			if tk.DueOn != workflow.MustDate("2026-02-28") {
+				t.Fatalf("due %s, want 2026-02-28", tk.DueOn)
+			}
+		}
+		p = w.MustFire("clerk", p, workflow.EvEnterRandom, "", `{"entered_on":"2026-02-10"}`)
+		wantOpen(t, p, workflow.TaskPlatformEmergency)
+		p = w.MustFire("clerk", p, workflow.EvCompleteEmergency, "", "")
+		wantOpen(t, p)
+		if p.State != workflow.PlatEntered {
+			t.Fatalf("state %s", p.State)
+		}
+	})
+	t.Run("转岗 to a post without enforcement duty asks whether the certificate is returned", func(t *testing.T) {
+		w.T = t
+		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
+			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-06","enforcement_post":false}`)})
+		tasks := openTasks(v)
+		if tk, ok := tasks[workflow.TaskDecideRetention]; !ok || tk.DueOn != workflow.MustDate("2026-03-13") {
+			t.Fatalf("tasks %v (5 working days from Friday 2026-03-06 is Friday 2026-03-13)", tasks)
+		}
+		if tasks[workflow.TaskPlatformEmergency].DueOn != workflow.MustDate("2026-04-06") {
+			t.Fatalf("platform due %s", tasks[workflow.TaskPlatformEmergency].DueOn)
+		}
+	})
+	t.Run("bad change reports", func(t *testing.T) {
+		w.T = t
+		for _, data := range []string{`{"change":"升职","changed_on":"2026-03-01"}`, `{"change":"退休"}`, `{"change":"其他","changed_on":"2026-03-01"}`, `{"change":"退休","changed_on":"2027-01-01"}`} {
+			before := w.Counts()
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.Data.People["lina"], Data: json.RawMessage(data)})
+			if !isInput(err) {
+				t.Fatalf("%s: %v", data, err)
+			}
+			if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+				t.Fatalf("%s wrote rows", data)
+			}
+		}
+	})
+	t.Run("HR notice becomes a task for the legal office", func(t *testing.T) {
+		w.T = t
+		v := w.openAs("region-hr", workflow.OpenCaseInput{Path: workflow.PathHRNotice, OrgUnitID: w.Data.Units["region"],
+			Data: json.RawMessage(`{"subject":"网络学院学习成绩","content":"周杰 95分"}`)})
+		inbox, err := w.Engine.Inbox(w.Ctx, w.Actor("region-clerk"), 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, it := range inbox {
+			if it.CaseID == v.ID && it.Kind == workflow.TaskReviewNotice && it.DueOn == workflow.MustDate("2026-03-17") {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("region clerk's inbox %+v", inbox)
+		}
+		v = w.MustFire("region-clerk", v, workflow.EvAcknowledge, "已录入", "")
+		if v.State != workflow.NoticeAcknowledged {
+			t.Fatal(v.State)
+		}
+	})
+}
+
+var suspensionScript = script{
+	path:   workflow.PathSuspension,
+	viewer: "clerk",
+	open: func(w *World) workflow.CaseView {
+		app := w.receivedCertificate(casts[0])
+		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: app.CertificateID,
+			Data: json.RawMessage(`{"ground":1,"facts":"将证件转借他人使用"}`)})
+	},
+	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step {
+		switch ev {
+		case workflow.EvReview:
+			return step{ev, "clerk", "继续暂扣", ""}
+		case workflow.EvRecordCancellation:
+			return step{ev, "clerk", "", ""}
+		case workflow.EvDismiss, workflow.EvRestore:
+			return step{ev, "leader", "情节轻微", ""}
+		}
+		return step{ev, "leader", "", ""}
+	},
+	routes: map[workflow.State][]workflow.EventName{
+		workflow.SusProposed:    nil,
+		workflow.SusSuspended:   {workflow.EvSuspend},
+		workflow.SusSurrendered: {workflow.EvSurrender},
+		workflow.SusRestored:    {workflow.EvSuspend, workflow.EvRestore},
+		workflow.SusCancelled:   {workflow.EvSurrender, workflow.EvRecordCancellation},
+		workflow.SusDismissed:   {workflow.EvDismiss},
+	},
+}
+
+var cancellationScript = script{
+	path:   workflow.PathCancellation,
+	viewer: "clerk",
+	open: func(w *World) workflow.CaseView {
+		app := w.receivedCertificate(casts[0])
+		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathCancellation, CertificateID: app.CertificateID,
+			Data: json.RawMessage(`{"reason":"转岗后不再从事执法工作"}`)})
+	},
+	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step { return step{ev, "clerk", "", ""} },
+	routes: map[workflow.State][]workflow.EventName{
+		workflow.CanReturned:  nil,
+		workflow.CanSent:      {workflow.EvSendForCancellation},
+		workflow.CanCancelled: {workflow.EvSendForCancellation, workflow.EvRecordCancellation},
+	},
+}
+
+// testSuspension: Art. 17, and what it does to validity.
+func testSuspension(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	runMatrix(t, w, suspensionScript)
+	runMatrix(t, w, cancellationScript)
+	t.Run("validity through suspension, restoration, surrender, cancellation", func(t *testing.T) {
+		w.T = t
+		v := suspensionScript.open(w)
+		cert := v.CertificateID
+		valid := func(want bool, what string) {
+			t.Helper()
+			c := w.certificate(cert)
+			if c.ValidOn(Today) != want {
+				t.Fatalf("%s: certificate %s valid=%v, want %v", what, c.State, !want, want)
+			}
+		}
+		valid(true, "proposed")
+		v = w.MustFire("leader", v, workflow.EvSuspend, "", "")
+		valid(false, "suspended")
+		if tk := openTasks(v)[workflow.TaskReviewSuspension]; tk.DueOn != Today.AddDays(90) {
+			t.Fatalf("review due %s", tk.DueOn)
+		}
+		v = w.MustFire("leader", v, workflow.EvRestore, "整改到位", "")
+		valid(true, "restored")
+		v2 := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert, Data: json.RawMessage(`{"ground":2,"facts":"利用证件谋利"}`)})
+		v2 = w.MustFire("leader", v2, workflow.EvSurrender, "", "")
+		valid(false, "surrendered")
+		v2 = w.MustFire("justice", v2, workflow.EvRecordCancellation, "", "")
+		if c := w.certificate(cert); c.State != workflow.CertCancelled || c.ValidOn(Today) {
+			t.Fatalf("cancelled: %+v", c)
+		}
+		// A cancelled certificate cannot be proposed for suspension again.
+		_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert, Data: json.RawMessage(`{"ground":3,"facts":"x"}`)})
+		if !isGuard(err, "Art. 17") {
+			t.Fatalf("suspending a cancelled certificate: %v", err)
+		}
+	})
+	t.Run("expired certificates are invalid", func(t *testing.T) {
+		c := workflow.Certificate{State: workflow.CertReceived, ValidUntil: Today.AddDays(-1)}
+		if c.ValidOn(Today) {
+			t.Fatal("expired certificate valid")
+		}
+	})
+	t.Run("the holder cannot act on their own certificate", func(t *testing.T) {
+		w.T = t
+		// 张伟 is the demo officer: give him a certificate, then let him try.
+		app := w.Open("clerk", workflow.PathApplication, w.Data.People["zhangwei"], categories)
+		for _, ev := range routes[workflow.AppReceived] {
+			s := casts[0].stepFor(ev, w.seq.Add(1))
+			app = w.MustFire(s.user, app, s.event, s.comment, s.data)
+		}
+		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: app.CertificateID, Data: json.RawMessage(`{"ground":1,"facts":"x"}`)})
+		_, err := w.Engine.Fire(w.Ctx, workflow.Command{Actor: w.Actor("officer"), CaseID: v.ID, Event: workflow.EvReview, ExpectedVersion: v.Version, Comment: "x"})
+		if !errors.Is(err, workflow.ErrForbidden) {
+			t.Fatalf("officer on own suspension: %v", err)
+		}
+	})
+	t.Run("bad grounds", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[0])
+		for _, data := range []string{`{"ground":4,"facts":"x"}`, `{"ground":1}`, `{"ground":1,"facts":"x","extra":1}`} {
+			before := w.Counts()
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: app.CertificateID, Data: json.RawMessage(data)})
+			if !isInput(err) || fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+				t.Fatalf("%s: %v", data, err)
+			}
+		}
+		// The Ministry certificate is not suspended on this path.
+		m := w.receivedCertificate(casts[1])
+		_, err := w.Engine.OpenCase(w.Ctx, w.Actor("region-clerk"), workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: m.CertificateID, Data: json.RawMessage(`{"ground":1,"facts":"x"}`)})
+		if !isGuard(err, "Art. 17") {
+			t.Fatalf("Ministry certificate: %v", err)
+		}
+	})
+}
+
+// departureScript: a person with one justice-issued certificate.
+var departureScript = script{
+	path:   workflow.PathDeparture,
+	viewer: "hr",
+	open: func(w *World) workflow.CaseView {
+		app := w.receivedCertificate(casts[0])
+		return w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+	},
+	step: departureStep,
+	prep: func(w *World, v workflow.CaseView, st workflow.State, ev workflow.EventName) workflow.CaseView {
+		if ev != workflow.EvComplete {
+			return v
+		}
+		s := departureStep(w, v, workflow.EvRecordReturn)
+		return w.MustFire(s.user, v, s.event, s.comment, s.data)
+	},
+	routes: map[workflow.State][]workflow.EventName{
+		workflow.DepOpen:      nil,
+		workflow.DepCompleted: {workflow.EvRecordReturn, workflow.EvComplete},
+		workflow.DepWithdrawn: {workflow.EvWithdraw},
+	},
+}
+
+func departureStep(w *World, v workflow.CaseView, ev workflow.EventName) step {
+	switch ev {
+	case workflow.EvRecordReturn:
+		var certID int64
+		if certs := w.outstanding(v.PersonID); len(certs) > 0 {
+			certID = certs[0].ID
+		}
+		return step{ev, "clerk", "", fmt.Sprintf(`{"certificate_id":%d}`, certID)}
+	case workflow.EvWithdraw:
+		return step{ev, "hr", "本人撤回辞职申请", ""}
+	}
+	return step{ev, "hr", "", ""}
+}
+
+func (w *World) outstanding(person int64) []workflow.Certificate {
+	w.T.Helper()
+	var out []workflow.Certificate
+	err := w.Store.View(w.Ctx, func(tx workflow.Tx) error {
+		cs, err := tx.CertificatesOf(w.Ctx, person)
+		for _, c := range cs {
+			if c.Outstanding() {
+				out = append(out, c)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return out
+}
+
+// testDeparture: Art. 18's block, the return tasks, cancellation, and
+// concurrency.
+func testDeparture(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	runMatrix(t, w, departureScript)
+	t.Run("Art. 18 with a justice-issued and a Ministry certificate", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[1]) // Ministry, for a fresh 周杰
+		person := app.PersonID
+		// The same person also gets a justice-issued certificate.
+		j := w.openAs("region-clerk", workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: person, Data: json.RawMessage(categories)})
+		for _, ev := range routes[workflow.AppReceived] {
+			s := castRegion.stepFor(ev, w.seq.Add(1))
+			j = w.MustFire(s.user, j, s.event, s.comment, s.data)
+		}
+		certs := w.outstanding(person)
+		if len(certs) != 2 {
+			t.Fatalf("outstanding %+v", certs)
+		}
+		dep := w.openAs("region-hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: person, Data: json.RawMessage(`{"reason":"调离","effective_on":"2026-03-10"}`)})
+		tasks := dep.Tasks
+		if len(tasks) != 2 {
+			t.Fatalf("return tasks %+v", tasks)
+		}
+		for _, tk := range tasks {
+			c := w.certificate(tk.CertificateID)
+			if tk.Role != workflow.ReturnOffice(&c) || tk.DueOn != workflow.MustDate("2026-03-17") {
+				t.Fatalf("task %+v for %s", tk, c.Kind)
+			}
+		}
+		complete := func(wantOut ...string) {
+			t.Helper()
+			before := w.Counts()
+			_, err := w.Fire("region-hr", dep, workflow.EvComplete, "", "")
+			var ge *workflow.GuardError
+			if !errors.As(err, &ge) || len(ge.Violations) != len(wantOut) {
+				t.Fatalf("complete: %v, want %d certificates named", err, len(wantOut))
+			}
+			for i, number := range wantOut {
+				if ge.Violations[i].Article != "Art. 18" || !strings.Contains(ge.Violations[i].Condition, number) {
+					t.Fatalf("violation %d: %+v, want %s", i, ge.Violations[i], number)
+				}
+			}
+			if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+				t.Fatal("refused completion wrote rows")
+			}
+		}
+		complete(certs[0].Number, certs[1].Number)
+		// The county clerk cannot take the Ministry certificate back; 自治区 HR can.
+		var ministry, justice workflow.Certificate
+		for _, c := range certs {
+			if c.Kind == workflow.KindMinistry {
+				ministry = c
+			} else {
+				justice = c
+			}
+		}
+		if _, err := w.Fire("region-clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, ministry.ID)); !errors.Is(err, workflow.ErrForbidden) {
+			t.Fatalf("legal office takes back the Ministry certificate: %v", err)
+		}
+		dep = w.MustFire("region-clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, justice.ID))
+		complete(ministry.Number)
+		dep = w.MustFire("region-hr", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, ministry.ID))
+		dep = w.MustFire("region-hr", dep, workflow.EvComplete, "", "")
+		if dep.State != workflow.DepCompleted || len(openTasks(dep)) != 0 {
+			t.Fatalf("departure %s, tasks %v", dep.State, openTasks(dep))
+		}
+		p, _ := w.Engine.Person(w.Ctx, w.Actor("admin"), person)
+		if p.Employment != workflow.EmploymentDeparted {
+			t.Fatalf("employment %s", p.Employment)
+		}
+		if len(w.casesOf(person, workflow.PathCancellation)) != 1 || len(w.casesOf(person, workflow.PathMinistryCancellation)) != 1 {
+			t.Fatal("returned certificates have no cancellation case")
+		}
+		for _, c := range certs {
+			if got := w.certificate(c.ID); got.State != workflow.CertReturned || got.ValidOn(Today) {
+				t.Fatalf("certificate after return: %+v", got)
+			}
+		}
+		// A person leaving cannot be applied for.
+		if _, err := w.Fire("region-clerk", w.openAs("region-clerk", workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: person, Data: json.RawMessage(categories)}), workflow.EvSubmitForApproval, "", ""); !isGuard(err, "Art. 9") {
+			t.Fatalf("application for a departed person: %v", err)
+		}
+	})
+	t.Run("completion racing a return never leaves a certificate out", func(t *testing.T) {
+		w.T = t
+		for round := range 5 {
+			dep := departureScript.open(w)
+			cert := w.outstanding(dep.PersonID)[0]
+			var wg sync.WaitGroup
+			var errComplete, errReturn error
+			hr, clerk := w.Actor("hr"), w.Actor("clerk")
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				_, errComplete = w.Engine.Fire(context.Background(), workflow.Command{Actor: hr, CaseID: dep.ID, Event: workflow.EvComplete, ExpectedVersion: dep.Version})
+			}()
+			go func() {
+				defer wg.Done()
+				_, errReturn = w.Engine.Fire(context.Background(), workflow.Command{Actor: clerk, CaseID: dep.ID, Event: workflow.EvRecordReturn, ExpectedVersion: dep.Version,
+					Input: json.RawMessage(fmt.Sprintf(`{"certificate_id":%d}`, cert.ID))})
+			}()
+			wg.Wait()
+			after := w.view("hr", dep.ID)
+			if after.State == workflow.DepCompleted && len(w.outstanding(dep.PersonID)) > 0 {
+				t.Fatalf("round %d: completed with a certificate out (complete %v, return %v)", round, errComplete, errReturn)
+			}
+			if errComplete == nil && errReturn == nil {
+				t.Fatalf("round %d: both succeeded on one version", round)
+			}
+		}
+	})
+	t.Run("派出机关 staff who stop the work: the county legal office recovers", func(t *testing.T) {
+		w.T = t
+		app := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhaolei", nil), categories)
+		for _, ev := range routes[workflow.AppReceived] {
+			s := casts[0].stepFor(ev, w.seq.Add(1))
+			app = w.MustFire(s.user, app, s.event, s.comment, s.data)
+		}
+		in := workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"不再承担应急管理职责"}`)}
+		if _, err := w.Engine.OpenCase(w.Ctx, w.Actor("hr"), in); !errors.Is(err, workflow.ErrForbidden) {
+			t.Fatalf("HR opening the township recovery: %v", err)
+		}
+		dep := w.openAs("clerk", in)
+		dep = w.MustFire("clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, app.CertificateID))
+		dep = w.MustFire("clerk", dep, workflow.EvComplete, "", "")
+		if dep.State != workflow.DepCompleted {
+			t.Fatal(dep.State)
+		}
+	})
+}
+
+// castRegion applies at 自治区 for a justice-issued certificate.
+var castRegion = pathCast{workflow.PathApplication, "zhoujie", "region-clerk", "region-leader", "region-clerk"}

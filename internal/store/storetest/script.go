@@ -1,0 +1,137 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"certflow/workflow"
+)
+
+// script tells the generic matrix how to drive one path: how to open a case
+// about a fresh subject, how to fire each event validly, and the route of
+// events from the initial state to every state.
+type script struct {
+	path   workflow.PathName
+	open   func(w *World) workflow.CaseView
+	step   func(w *World, v workflow.CaseView, ev workflow.EventName) step
+	routes map[workflow.State][]workflow.EventName
+	// prep runs before ev is fired in state st (e.g. return the
+	// certificates before a departure may complete); nil for none.
+	prep func(w *World, v workflow.CaseView, st workflow.State, ev workflow.EventName) workflow.CaseView
+	// viewer reads the case to check a refused event changed nothing.
+	viewer string
+}
+
+// walk opens a case and walks it to state.
+func (sc script) walk(w *World, state workflow.State) workflow.CaseView {
+	w.T.Helper()
+	v := sc.open(w)
+	for _, ev := range sc.routes[state] {
+		s := sc.step(w, v, ev)
+		v = w.MustFire(s.user, v, s.event, s.comment, s.data)
+	}
+	if v.State != state {
+		w.T.Fatalf("%s: route to %s ended in %s", sc.path, state, v.State)
+	}
+	return v
+}
+
+// runMatrix fires every event of sc's path in every state.
+func runMatrix(t *testing.T, w *World, sc script) {
+	p, ok := w.Engine.Path(sc.path)
+	if !ok {
+		t.Fatalf("no path %s", sc.path)
+	}
+	for _, st := range p.States {
+		if _, ok := sc.routes[st.Name]; !ok {
+			t.Fatalf("%s: no route to state %s", sc.path, st.Name)
+		}
+		for _, def := range p.Events {
+			if def.Name == workflow.EvOpen {
+				continue // opening is tested by opening
+			}
+			t.Run(fmt.Sprintf("%s/%s/%s", sc.path, st.Name, def.Name), func(t *testing.T) {
+				w.T = t
+				v := sc.walk(w, st.Name)
+				if sc.prep != nil && slices.Contains(def.From, st.Name) {
+					v = sc.prep(w, v, st.Name, def.Name)
+				}
+				s := sc.step(w, v, def.Name)
+				got, err := w.Fire(s.user, v, s.event, s.comment, s.data)
+				if slices.Contains(def.From, st.Name) {
+					if err != nil {
+						t.Fatalf("want %s → %s, got %v", st.Name, def.To, err)
+					}
+					if got.State != def.To || got.Version != v.Version+1 {
+						t.Fatalf("got %s v%d, want %s v%d", got.State, got.Version, def.To, v.Version+1)
+					}
+					return
+				}
+				var inv *workflow.InvalidTransitionError
+				if !errors.As(err, &inv) {
+					t.Fatalf("want InvalidTransitionError, got %v", err)
+				}
+				after, err := w.Engine.CaseView(w.Ctx, w.Actor(sc.viewer), v.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if after.State != v.State || after.Version != v.Version {
+					t.Fatalf("refused event changed the case")
+				}
+			})
+		}
+	}
+}
+
+// receivedCertificate gives a fresh applicant a received certificate of
+// the cast's family and returns the application case.
+func (w *World) receivedCertificate(c pathCast) workflow.CaseView {
+	w.T.Helper()
+	return w.reach(c, workflow.AppReceived)
+}
+
+// casesOf lists the cases of path about person, as the admin sees them.
+func (w *World) casesOf(person int64, path workflow.PathName) []workflow.Case {
+	w.T.Helper()
+	cs, err := w.Engine.Cases(w.Ctx, w.Actor("admin"), workflow.CaseFilter{PersonID: person, Path: path})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return cs
+}
+
+// view reads case id as user.
+func (w *World) view(user string, id int64) workflow.CaseView {
+	w.T.Helper()
+	v, err := w.Engine.CaseView(w.Ctx, w.Actor(user), id)
+	if err != nil {
+		w.T.Fatalf("case %d as %s: %v", id, user, err)
+	}
+	return v
+}
+
+// certificate reads certificate id.
+func (w *World) certificate(id int64) workflow.Certificate {
+	w.T.Helper()
+	var c workflow.Certificate
+	err := w.Store.View(w.Ctx, func(tx workflow.Tx) (err error) {
+		c, err = tx.Certificate(w.Ctx, id)
+		return err
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return c
+}
+
+// openAs opens a case as user; it fails the test on error.
+func (w *World) openAs(user string, in workflow.OpenCaseInput) workflow.CaseView {
+	w.T.Helper()
+	v, err := w.Engine.OpenCase(w.Ctx, w.Actor(user), in)
+	if err != nil {
+		w.T.Fatalf("open %s as %s: %v", in.Path, user, err)
+	}
+	return v
+}

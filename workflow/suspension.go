@@ -1,0 +1,183 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Suspension and surrender (Art. 17): on a ground (1) 涂改、转借, (2) private
+// gain or illegal use, (3) other breaches, the legal office proposes and
+// the principal leader decides: 暂扣 (suspended, no fixed end; decided: a
+// review every Settings.SuspensionReviewDays) ending in 恢复 or 交回 to
+// justice, which cancels the certificate. Justice-issued certificates only:
+// the Ministry certificate is handled by 自治区 HR under the Ministry's own
+// rules (Art. 3), which the regulation does not spell out.
+const PathSuspension PathName = "suspension"
+
+// Suspension states.
+const (
+	SusProposed    State = "proposed"
+	SusSuspended   State = "suspended"
+	SusSurrendered State = "surrendered"
+	SusRestored    State = "restored"
+	SusCancelled   State = "cancelled"
+	SusDismissed   State = "dismissed"
+)
+
+// Suspension events.
+const (
+	EvSuspend            EventName = "suspend"
+	EvSurrender          EventName = "surrender"
+	EvRestore            EventName = "restore"
+	EvDismiss            EventName = "dismiss"
+	EvReview             EventName = "review"
+	EvRecordCancellation EventName = "record_cancellation"
+)
+
+// Suspension tasks.
+const (
+	TaskDecideSuspension   TaskKind = "decide_suspension"
+	TaskReviewSuspension   TaskKind = "review_suspension"
+	TaskRecordCancellation TaskKind = "record_cancellation"
+)
+
+// SuspensionData is the case data of a suspension.
+type SuspensionData struct {
+	Ground int    `json:"ground"` // Art. 17 item (1)–(3)
+	Facts  string `json:"facts"`
+	// Reviews counts the periodic reviews while suspended.
+	Reviews int `json:"reviews,omitempty"`
+}
+
+// GroundText is the Chinese wording of an Art. 17 ground.
+func GroundText(g int) string {
+	switch g {
+	case 1:
+		return "涂改、转借行政执法证件"
+	case 2:
+		return "利用行政执法证件谋取私利或者从事其他违法活动"
+	case 3:
+		return "其他违反行政执法证件管理的行为"
+	}
+	return ""
+}
+
+var guardJusticeIssued = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
+	if s.Certificate != nil && s.Certificate.Kind.Family() != FamilyJustice {
+		return "the 应急管理部行政执法证 is handled by 自治区 HR under the Ministry's rules (Art. 3), not by this path"
+	}
+	return ""
+}}
+
+var guardInUse = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
+	if c := s.Certificate; c != nil && c.State != CertReceived {
+		return fmt.Sprintf("%s No. %s is not in use (%s)", c.Kind.Label(), c.Number, c.State)
+	}
+	return ""
+}}
+
+func suspensionPath() Path {
+	review := func(t *Transition) Date { return t.Snap.Today.AddDays(t.Snap.Settings.SuspensionReviewDays) }
+	return Path{
+		Name: PathSuspension, Title: "证件暂扣、交回（Art. 17）", Initial: SusProposed,
+		Subject: SubjectCertificate, Department: DeptOfCertificate,
+		States: []StateDef{
+			{SusProposed, "法制机构已提出，待主要负责人决定", false, false},
+			{SusSuspended, "已暂扣", false, false},
+			{SusSurrendered, "已决定交回司法部门，待注销", false, true},
+			{SusRestored, "已恢复使用", true, false},
+			{SusCancelled, "司法部门已注销", true, true},
+			{SusDismissed, "不予暂扣", true, false},
+		},
+		Events: []EventDef{
+			{
+				Name: EvOpen, Label: "提出暂扣（交回）建议", From: []State{StateNew}, To: SusProposed,
+				Actors: []Role{RoleLegalClerk}, Effect: openSuspension, Guards: []Guard{guardJusticeIssued, guardInUse},
+				Opens: []TaskSpec{{Kind: TaskDecideSuspension, Role: RolePrincipal}},
+			},
+			{
+				Name: EvSuspend, Label: "决定暂扣", From: []State{SusProposed}, To: SusSuspended,
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventSuspend),
+				Closes: []TaskKind{TaskDecideSuspension},
+				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
+				Docs:   []DocSpec{{DocSuspensionDecision, "Art. 17"}},
+			},
+			{
+				Name: EvSurrender, Label: "决定交回司法部门", From: []State{SusProposed, SusSuspended}, To: SusSurrendered,
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventReturn),
+				Closes: []TaskKind{TaskDecideSuspension, TaskReviewSuspension},
+				Opens:  []TaskSpec{{Kind: TaskRecordCancellation, Role: RoleJustice}},
+				Docs:   []DocSpec{{DocSurrenderLetter, "Art. 17"}},
+			},
+			{
+				Name: EvDismiss, Label: "不予暂扣", From: []State{SusProposed}, To: SusDismissed,
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, CommentRequired: true,
+				Closes: []TaskKind{TaskDecideSuspension},
+			},
+			{
+				Name: EvRestore, Label: "恢复使用", From: []State{SusSuspended}, To: SusRestored,
+				Actors: []Role{RolePrincipal}, CommentRequired: true, Effect: moveCertificate(CertEventRestore),
+				Closes: []TaskKind{TaskReviewSuspension},
+				Docs:   []DocSpec{{DocRestorationNotice, "Art. 17"}},
+			},
+			{
+				Name: EvReview, Label: "定期复查", From: []State{SusSuspended}, To: SusSuspended,
+				Actors: []Role{RoleLegalClerk}, CommentRequired: true, Effect: countReview,
+				Closes: []TaskKind{TaskReviewSuspension},
+				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
+			},
+			{
+				Name: EvRecordCancellation, Label: "登记司法部门注销", From: []State{SusSurrendered}, To: SusCancelled,
+				Actors: []Role{RoleJustice, RoleLegalClerk}, Effect: moveCertificate(CertEventCancel),
+				Closes: []TaskKind{TaskRecordCancellation},
+			},
+		},
+	}
+}
+
+func openSuspension(t *Transition) error {
+	var d SuspensionData
+	if err := decodeInput(t.Input, &d); err != nil {
+		return err
+	}
+	d.Facts = strings.TrimSpace(d.Facts)
+	switch {
+	case GroundText(d.Ground) == "":
+		return Invalid("ground", "Art. 17 ground (1), (2) or (3)")
+	case d.Facts == "":
+		return Invalid("facts", "required: what the officer did")
+	case utf8.RuneCountInString(d.Facts) > 5000:
+		return Invalid("facts", "longer than 5000 characters")
+	}
+	b, err := json.Marshal(&d)
+	t.Data = b
+	return err
+}
+
+func countReview(t *Transition) error {
+	var d SuspensionData
+	if err := json.Unmarshal(t.Snap.Case.Data, &d); err != nil {
+		return err
+	}
+	d.Reviews++
+	b, err := json.Marshal(&d)
+	t.Data = b
+	return err
+}
+
+// moveCertificate moves the case's certificate along its lifecycle; events
+// that take no input use it as their effect.
+func moveCertificate(ev CertificateEvent) func(*Transition) error {
+	return func(t *Transition) error {
+		if len(t.Input) > 0 && string(t.Input) != "null" && string(t.Input) != "{}" {
+			return Invalid("data", string(t.Def.Name)+" takes no data")
+		}
+		if t.Snap.Certificate == nil {
+			return fmt.Errorf("workflow: case %d has no certificate", t.Snap.Case.ID)
+		}
+		t.CertificateChange = &CertificateChange{CertificateID: t.Snap.Certificate.ID, Event: ev}
+		return nil
+	}
+}

@@ -292,7 +292,9 @@ type Event struct {
 }
 
 // DocumentJob asks for one document to be rendered after the transition
-// commits.
+// commits. It is the River job's arguments as they are: the store enqueues
+// it in the transition's own transaction, so a document job exists exactly
+// when its transition committed.
 type DocumentJob struct {
 	ID      int64   `json:"id"` // the document row, set by the store
 	Doc     DocKind `json:"doc"`
@@ -300,3 +302,6 @@ type DocumentJob struct {
 	EventID int64   `json:"event_id"`
 	Article string  `json:"article"`
 }
+
+// Kind names the document job in River's tables.
+func (DocumentJob) Kind() string { return "render_document" }

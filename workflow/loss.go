@@ -86,12 +86,13 @@ type LossData struct {
 	LostNumber        string          `json:"lost_number"`
 	Kind              CertificateKind `json:"kind"`
 	LostOn            Date            `json:"lost_on"`
+	LostPlace         string          `json:"lost_place,omitempty"`
 	Circumstances     string          `json:"circumstances"`
 	ReportedOn        Date            `json:"reported_on"`
 	// ReportedByHolder: the holder reported it themselves, not the office for them.
 	ReportedByHolder bool   `json:"reported_by_holder"`
 	NoticeMedium     string `json:"notice_medium,omitempty"` // where the 遗失声明 appeared
-	NoticeOn         Date   `json:"notice_published_on,omitempty"`
+	NoticeOn         Date   `json:"notice_on,omitempty"`
 	FoundOn          Date   `json:"found_on,omitempty"`
 	SubmittedOn      Date   `json:"submitted_on,omitempty"`
 	NewCertificateID int64  `json:"new_certificate_id,omitempty"`
@@ -102,6 +103,7 @@ type LossData struct {
 // LossReport is the input of a loss case's open event.
 type LossReport struct {
 	LostOn        Date   `json:"lost_on"`
+	LostPlace     string `json:"lost_place,omitempty"`
 	Circumstances string `json:"circumstances"`
 }
 
@@ -298,6 +300,9 @@ func reportLoss(t *Transition) error {
 	if in.Circumstances, err = inputText("circumstances", in.Circumstances, true, 2000); err != nil {
 		return err
 	}
+	if in.LostPlace, err = inputText("lost_place", in.LostPlace, false, 200); err != nil {
+		return err
+	}
 	if in.LostOn.IsZero() {
 		return Invalid("lost_on", "required: the day the certificate was lost")
 	}
@@ -310,7 +315,7 @@ func reportLoss(t *Transition) error {
 	return updateLoss(t, func(d *LossData) error {
 		*d = LossData{
 			LostCertificateID: cert.ID, LostNumber: cert.Number, Kind: cert.Kind,
-			LostOn: in.LostOn, Circumstances: in.Circumstances, ReportedOn: t.Snap.Today,
+			LostOn: in.LostOn, LostPlace: in.LostPlace, Circumstances: in.Circumstances, ReportedOn: t.Snap.Today,
 			ReportedByHolder: t.Snap.Actor.PersonID != 0 && t.Snap.Actor.PersonID == cert.PersonID,
 		}
 		t.CertificateChange = &CertificateChange{CertificateID: cert.ID, Event: CertEventLose}

@@ -12,14 +12,8 @@ func AllPaths() []Path {
 		cancellationPath(FamilyJustice),
 		cancellationPath(FamilyMinistry),
 		lossPath(),
+		ministryLossPath(),
 		complaintPath(),
 	}
-	// TEMPORARY while loss and complaint are being written: skip empty tables.
-	out := all[:0]
-	for _, p := range all {
-		if p.Name != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return all
 }

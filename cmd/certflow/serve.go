@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,8 +13,11 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"certflow/internal/demo"
 	"certflow/internal/httpapi"
+	"certflow/internal/jobs"
 	"certflow/workflow"
 )
 
@@ -27,7 +31,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, _, closeStore, err := openStore(ctx, *database)
+	store, queue, closeStore, err := openStore(ctx, *database)
 	if err != nil {
 		return err
 	}
@@ -41,6 +45,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 			return err
 		}
 	}
+	// River works the deadline sweep (daily, and once now) on the store's
+	// own database; the same client enqueues the transitions' document jobs.
+	jobClient, err := queue.Work(jobs.Config(engine, jobs.Options{Logger: logger}))
+	if err != nil {
+		return err
+	}
+	// Not ctx: a signal must let running jobs finish (Stop below), not
+	// cancel them at once.
+	if err := jobClient.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	defer stopJobs(jobClient, logger)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -71,6 +87,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 		return err
 	}
 	return nil
+}
+
+// stopJobs stops the River client gracefully: running jobs get the
+// client's SoftStopTimeout, then are cancelled; it returns before the
+// store closes, which River needs.
+func stopJobs(client *river.Client[*sql.Tx], logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := client.Stop(ctx); err != nil {
+		logger.Warn("river: stop", "err", err)
+		_ = client.StopAndCancel(context.Background())
+	}
 }
 
 // loadDemo loads the demo data set when the database has no org units yet,

@@ -246,20 +246,23 @@ var schemaDescriptions = map[string]string{
 	"Problem": "An RFC 9457 problem. title is Chinese, for the UI. Extension members: field (400), violations and " +
 		"articles (422: every condition of the regulation that failed, each with its article), state and event (409 when " +
 		"the case's state does not allow the event).",
-	"Violation":       "One failed condition of the regulation, with the article it rests on, e.g. \"Art. 9(1)(3)\".",
-	"OrgUnit":         "A node of the org tree: a department (应急管理部门) or a unit below one.",
-	"Person":          "A staff member. On create, sex and birth_date default to what the 公民身份号码 encodes; id and version are ignored. On update, version must be the one read.",
-	"Training":        "A training record. On update, version must be the one read.",
-	"Certificate":     "An issued certificate and its lifecycle state.",
-	"CaseView":        "A case as the caller sees it: its data, history, tasks, documents and the events the caller may fire now.",
-	"AllowedEvent":    "An event the caller may fire in the case's current state (guards are checked when it is fired).",
-	"Event":           "One row of a case's history.",
-	"Task":            "Work assigned to a role at a department.",
-	"InboxTask":       "An open task of a role the caller holds, with what an inbox shows about its case.",
-	"DocumentStatus":  "A document rendered for a case, and its job's state.",
-	"OpenCaseRequest": "Opens a case of a path about a person. data is the path's input (for the application paths: kind, proposed_categories, region, specialities).",
-	"FireRequest":     "Fires one event on a case. expected_version is the case version the caller read; a stale one is refused with 409.",
-	"WorkflowPath":    "A path's table: states, events, who may fire them, the articles their guards cite, the tasks they open and close and the documents they produce.",
+	"Violation":        "One failed condition of the regulation, with the article it rests on, e.g. \"Art. 9(1)(3)\".",
+	"OrgUnit":          "A node of the org tree: a department (应急管理部门) or a unit below one.",
+	"Person":           "A staff member. On create, sex and birth_date default to what the 公民身份号码 encodes; id and version are ignored. On update, version must be the one read.",
+	"Training":         "A training record. On update, version must be the one read.",
+	"Certificate":      "An issued certificate and its lifecycle state.",
+	"CaseView":         "A case as the caller sees it: its data, history, tasks, documents and the events the caller may fire now.",
+	"AllowedEvent":     "An event the caller may fire in the case's current state (guards are checked when it is fired).",
+	"Event":            "One row of a case's history.",
+	"Task":             "Work assigned to a role at a department.",
+	"InboxTask":        "An open task of a role the caller holds, with what an inbox shows about its case.",
+	"Reminder":         "A notice fired once by the deadline sweep: certificate expiry (threshold 90d or 30d) or an overdue task (threshold overdue), for a role at an org unit.",
+	"DocumentStatus":   "A document rendered for a case, and its job's state.",
+	"OpenCaseRequest":  "Opens a case of a path about a person. data is the path's input (for the application paths: kind, proposed_categories, region, specialities).",
+	"FireRequest":      "Fires one event on a case. expected_version is the case version the caller read; a stale one is refused with 409.",
+	"WorkflowPath":     "A path's table: states, events, who may fire them, the articles their guards cite, the tasks they open and close and the documents they produce.",
+	"PublicComplaint":  "A complaint from the public (Art. 20): kind 举报, 控告 or 申诉 (default 举报); name and contact optional; the officer's name or certificate number (at least one); the facts. org_unit_id: the department it is addressed to when no certificate on record is named.",
+	"ComplaintReceipt": "The receipt of a public complaint: the case number and a lookup code the complainant keeps (shown once; only its hash is stored).",
 }
 
 // apiOp describes one operation of the document.
@@ -289,6 +292,8 @@ var problemResponses = map[int]struct{ name, descr string }{
 	http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "The body is not application/json."},
 	http.StatusUnprocessableEntity:   {"GuardRefused", "Refused by the regulation (不符合办法规定): violations lists every failed condition with its article."},
 	http.StatusInternalServerError:   {"Internal", "An unexpected error; the details are only in the server log."},
+	http.StatusTooManyRequests:       {"TooManyRequests", "Too many requests from this client address (提交过于频繁); Retry-After says when to try again."},
+	http.StatusServiceUnavailable:    {"Unavailable", "The service is not open on this server (暂不受理)."},
 }
 
 // buildOpenAPI returns the OpenAPI 3.1 document of the API.
@@ -311,6 +316,8 @@ func buildOpenAPI() ([]byte, error) {
 		reflect.TypeFor[workflow.TrainingKind]():     strs(trainings),
 		reflect.TypeFor[workflow.Category]():         strs(categories),
 		reflect.TypeFor[workflow.TaskStatus]():       strs(taskStates),
+		reflect.TypeFor[workflow.ComplaintKind]():    strs(workflow.ComplaintKinds),
+		reflect.TypeFor[workflow.ReminderKind]():     strs([]workflow.ReminderKind{workflow.ReminderExpiry, workflow.ReminderOverdue}),
 	}}
 	schema := func(t reflect.Type) obj { return s.of(t) }
 	list := func(t reflect.Type) obj {
@@ -347,6 +354,13 @@ func buildOpenAPI() ([]byte, error) {
 		{method: "GET", path: "/healthz", id: "healthz", summary: "Liveness check", tag: "meta", public: true, status: 200},
 		{method: "GET", path: Prefix + "/openapi.json", id: "openapi", summary: "This document", tag: "meta", public: true,
 			status: 200, result: obj{"type": "object"}},
+		{method: "POST", path: Prefix + "/public/complaints", id: "fileComplaint", summary: "File a complaint about an officer (Art. 20), without login", tag: "public",
+			descr: "举报、控告、申诉 by 公民、法人或者其他组织. No token: the complaint is recorded as the server's public-intake user and handled by " +
+				"the legal office within 60 days. A certificate number on record makes the complaint about its holder; otherwise it goes to org_unit_id's " +
+				"department, or the 自治区 department. The answer is the case number and a lookup code, nothing about the officer. " +
+				"Rate limited per client address (default 5 per 10 minutes): 429 with Retry-After. 503 when the server does not open the intake.",
+			body: schema(reflect.TypeFor[workflow.PublicComplaint]()), public: true, status: 201,
+			result: schema(reflect.TypeFor[workflow.ComplaintReceipt]()), errors: []int{400, 413, 415, 429, 503}},
 		{method: "GET", path: Prefix + "/org-units", id: "listOrgUnits", summary: "List the org units the caller reaches", tag: "directory",
 			status: 200, result: list(reflect.TypeFor[workflow.OrgUnit]()), errors: []int{401}},
 		{method: "GET", path: Prefix + "/people", id: "listPeople", summary: "List the people the caller reaches, by ascending ID", tag: "people",
@@ -405,6 +419,37 @@ func buildOpenAPI() ([]byte, error) {
 			status: 200, result: schema(reflect.TypeFor[workflowPath]()), errors: []int{401, 404}},
 		{method: "GET", path: Prefix + "/inbox", id: "inbox", summary: "List the open tasks of the caller's roles", tag: "cases",
 			params: paging, status: 200, result: list(reflect.TypeFor[workflow.InboxTask]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/reminders", id: "reminders", summary: "List the unacknowledged reminders of the caller's roles", tag: "cases",
+			descr: "Reminders the daily deadline sweep fired, each once: certificate expiry 90 and 30 days ahead (Art. 15, 16) for the legal office " +
+				"of the managing department (自治区 HR for Ministry certificates), and overdue tasks escalated to the principal leader of the task's department. " +
+				"A reminder is listed to whoever holds its role at its org unit.",
+			params: paging, status: 200, result: list(reflect.TypeFor[workflow.Reminder]()), errors: []int{400, 401}},
+		{method: "POST", path: Prefix + "/reminders/{id}/acknowledge", id: "acknowledgeReminder", summary: "Mark a reminder read", tag: "cases",
+			descr:  "The body is ignored (send {}). Acknowledging again keeps the first acknowledgement.",
+			params: []obj{idParam("id", "the reminder's ID")}, body: obj{"type": "object"}, status: 200,
+			result: schema(reflect.TypeFor[workflow.Reminder]()), errors: []int{400, 401, 404}},
+		{method: "GET", path: Prefix + "/cases", id: "listCases", summary: "List the cases the caller reaches", tag: "cases",
+			params: append([]obj{
+				idQuery("person_id", "only cases about this person"),
+				idQuery("certificate_id", "only cases about this certificate"),
+				query("path", "only cases of this path", schema(reflect.TypeFor[workflow.PathName]())),
+				query("state", "only cases in this state", obj{"type": "string"}),
+			}, paging...),
+			status: 200, result: list(reflect.TypeFor[workflow.Case]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/departure-blockers", id: "departureBlockers", summary: "Who blocks a departure (Art. 18)", tag: "supervision",
+			descr: "Every person with an open departure and at least one certificate not returned, in the caller's scope: the reason, since when, " +
+				"and each certificate with where it must be returned and its open return task.",
+			params: []obj{idQuery("person_id", "ask about one person")},
+			status: 200, result: list(reflect.TypeFor[workflow.DepartureBlocker]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/overdue", id: "overdue", summary: "Open tasks past their due date, with counts by org unit and kind", tag: "supervision",
+			params: append([]obj{idQuery("org_unit_id", "only this department's tasks")}, paging...),
+			status: 200, result: schema(reflect.TypeFor[overdueList]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/exports/platform", id: "platformExport", summary: "The Art. 14 fields of chosen officers, as .xlsx or CSV", tag: "supervision",
+			params: []obj{
+				{"name": "person_id", "in": "query", "required": true, "description": "repeat for each person", "schema": obj{"type": "array", "items": obj{"type": "integer"}}},
+				query("format", "xlsx (default) or csv", obj{"type": "string", "enum": []string{"xlsx", "csv"}}),
+			},
+			status: 200, result: obj{"type": "string", "format": "binary"}, errors: []int{400, 401, 404}},
 	}
 
 	paths := obj{}
@@ -437,7 +482,7 @@ func buildOpenAPI() ([]byte, error) {
 		"servers":  []obj{{"url": "/"}},
 		"security": []obj{{"bearerAuth": []string{}}},
 		"tags": []obj{
-			{"name": "directory"}, {"name": "people"}, {"name": "cases"}, {"name": "certificates"}, {"name": "workflows"}, {"name": "meta"},
+			{"name": "directory"}, {"name": "people"}, {"name": "cases"}, {"name": "certificates"}, {"name": "workflows"}, {"name": "public"}, {"name": "meta"},
 		},
 		"paths": paths,
 		"components": obj{

@@ -28,7 +28,8 @@ type api struct {
 	engine  *workflow.Engine
 	log     *slog.Logger
 	router  *chi.Mux
-	openapi []byte // the OpenAPI document, built once
+	openapi []byte        // the OpenAPI document, built once
+	public  *publicIntake // nil: the public complaint intake answers 503
 }
 
 // New returns the HTTP handler of the API: GET /healthz without
@@ -71,6 +72,7 @@ func (a *api) routes() *chi.Mux {
 
 	r.Route(Prefix, func(r chi.Router) {
 		r.Get("/openapi.json", a.getOpenAPI)
+		r.Post("/public/complaints", a.fileComplaint) // no login (Art. 20), rate limited: public.go
 		r.Group(func(r chi.Router) {
 			r.Use(a.authenticate)
 
@@ -85,6 +87,7 @@ func (a *api) routes() *chi.Mux {
 			r.Get("/people/{id}/trainings/{tid}", a.getTraining)
 			r.Put("/people/{id}/trainings/{tid}", a.updateTraining)
 
+			r.Get("/cases", a.listCases)
 			r.Post("/cases", a.openCase)
 			r.Get("/cases/{id}", a.getCase)
 			r.Post("/cases/{id}/events", a.fireEvent)
@@ -95,6 +98,12 @@ func (a *api) routes() *chi.Mux {
 			r.Get("/workflows/{name}", a.getWorkflow)
 
 			r.Get("/inbox", a.inbox)
+			r.Get("/reminders", a.reminders)
+			r.Post("/reminders/{id}/acknowledge", a.acknowledgeReminder)
+
+			r.Get("/departure-blockers", a.departureBlockers)
+			r.Get("/overdue", a.overdue)
+			r.Get("/exports/platform", a.platformExport)
 		})
 	})
 	return r

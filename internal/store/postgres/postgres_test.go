@@ -19,3 +19,5 @@ func BenchmarkFire(b *testing.B) {
 		return s, q.Client
 	})
 }
+
+func BenchmarkSupervision(b *testing.B) { storetest.BenchSupervision(b, postgres.OpenTest) }

@@ -8,17 +8,15 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
-
-	"certflow/documents"
 )
 
-// RiverJobs returns a JobInserter that enqueues one documents.RenderArgs job
+// RiverJobs returns a JobInserter that enqueues one workflow.DocumentJob
 // per document with client.InsertManyTx, in the transition's transaction.
 func RiverJobs(client *river.Client[*sql.Tx]) JobInserter {
 	return func(ctx context.Context, tx *sql.Tx, docs []DocumentJobRow) error {
 		params := make([]river.InsertManyParams, len(docs))
 		for i, d := range docs {
-			params[i] = river.InsertManyParams{Args: documents.RenderArgs{DocumentID: d.DocumentID, CaseID: d.CaseID, Doc: d.Doc}}
+			params[i] = river.InsertManyParams{Args: d.DocumentJob}
 		}
 		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
 			return fmt.Errorf("sqlstore: enqueue documents: %w", err)
@@ -40,10 +38,11 @@ func MigrateRiver(ctx context.Context, driver riverdriver.Driver[*sql.Tx]) error
 }
 
 // Queue is a store's River side: the driver, and an insert-only client
-// until workers are registered.
+// until Work replaces it by one with workers.
 type Queue struct {
 	Driver riverdriver.Driver[*sql.Tx]
 	Client *river.Client[*sql.Tx]
+	store  *Store
 }
 
 // NewQueue builds an insert-only River client on driver and wires it into s.
@@ -53,5 +52,27 @@ func (s *Store) NewQueue(driver riverdriver.Driver[*sql.Tx]) (*Queue, error) {
 		return nil, fmt.Errorf("sqlstore: river client: %w", err)
 	}
 	s.SetJobInserter(RiverJobs(client))
-	return &Queue{Driver: driver, Client: client}, nil
+	return &Queue{Driver: driver, Client: client, store: s}, nil
+}
+
+// Work builds a River client that works jobs as cfg says (workers, queues,
+// periodic jobs; internal/jobs.Config builds it), makes it the queue's
+// Client and the store's way of enqueueing document jobs, and returns it
+// unstarted. Call it before the store is shared; Start the client, and
+// Stop it before the database is closed.
+//
+// On SQLite the client shares the store's single connection: River's
+// fetches and the store's transactions take turns, and neither holds the
+// connection while waiting for the other (a worker's transaction is its
+// own, never nested in River's), so they cannot deadlock.
+func (q *Queue) Work(cfg *river.Config) (*river.Client[*sql.Tx], error) {
+	client, err := river.NewClient(q.Driver, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: river client: %w", err)
+	}
+	q.Client = client
+	if q.store != nil {
+		q.store.SetJobInserter(RiverJobs(client))
+	}
+	return client, nil
 }

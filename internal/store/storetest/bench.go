@@ -9,7 +9,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"certflow/documents"
 	"certflow/internal/store/sqlstore"
 	"certflow/workflow"
 )
@@ -111,7 +110,7 @@ func benchPlain(b *testing.B, open BenchOpener, clients int) {
 				c.ID, ev, d, now).Scan(&id); err != nil {
 				return err
 			}
-			params = append(params, river.InsertManyParams{Args: documents.RenderArgs{DocumentID: id, CaseID: c.ID, Doc: d}})
+			params = append(params, river.InsertManyParams{Args: workflow.DocumentJob{ID: id, CaseID: c.ID, EventID: ev, Doc: d, Article: "Art. 13"}})
 		}
 		if _, err := client.InsertManyTx(context.Background(), tx, params); err != nil {
 			return err

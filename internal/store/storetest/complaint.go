@@ -1,6 +1,350 @@
 package storetest
 
-import "testing"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+
+	"certflow/workflow"
+)
+
+// complaintScript: the clerk records, by letter, a complaint about the
+// holder of a fresh received certificate (so a substantiated one can open a
+// suspension case) and fires every event.
+var complaintScript = script{
+	path:   workflow.PathComplaint,
+	viewer: "clerk",
+	open: func(w *World) workflow.CaseView {
+		app := w.receivedCertificate(casts[0])
+		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, CertificateID: app.CertificateID,
+			Data: json.RawMessage(`{"channel":"来信","complainant_name":"王某","complainant_contact":"13800000000","facts":"检查时索要好处费"}`)})
+	},
+	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step {
+		switch ev {
+		case workflow.EvRecordOutcome:
+			return step{ev, "clerk", "", `{"substantiated":true,"outcome":"经调查，反映问题属实，建议暂扣其行政执法证件"}`}
+		case workflow.EvProposeSuspension:
+			return step{ev, "clerk", "", `{"ground":2,"facts":"检查时索要好处费，经查属实"}`}
+		case workflow.EvNotify:
+			return step{ev, "clerk", "", `{"method":"电话"}`}
+		}
+		panic("no complaint step for " + ev)
+	},
+	routes: map[workflow.State][]workflow.EventName{
+		workflow.ComplaintHandling: nil,
+		workflow.ComplaintDecided:  {workflow.EvRecordOutcome},
+		workflow.ComplaintReferred: {workflow.EvRecordOutcome, workflow.EvProposeSuspension},
+		workflow.ComplaintClosed:   {workflow.EvRecordOutcome, workflow.EvNotify},
+	},
+}
+
+func complaintData(t testing.TB, v workflow.CaseView) workflow.ComplaintData {
+	t.Helper()
+	var d workflow.ComplaintData
+	if err := json.Unmarshal(v.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// publicActor creates the dedicated public-intake user: no roles, no person.
+func (w *World) publicActor(name string) *workflow.Actor {
+	w.T.Helper()
+	var id int64
+	err := w.Store.Update(w.Ctx, func(tx workflow.Tx) (err error) {
+		id, err = tx.CreateUser(w.Ctx, name, 0, nil)
+		return err
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return &workflow.Actor{UserID: id, Name: name}
+}
+
+// caseByNumber finds the case numbered n as user (through user's inbox).
+func (w *World) caseByNumber(user, n string) workflow.CaseView {
+	w.T.Helper()
+	inbox, err := w.Engine.Inbox(w.Ctx, w.Actor(user), 0, 500)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	for _, it := range inbox {
+		if it.CaseNumber == n {
+			return w.view(user, it.CaseID)
+		}
+	}
+	w.T.Fatalf("case %s is not in %s's inbox", n, user)
+	return workflow.CaseView{}
+}
 
 // testComplaint covers the complaint path (Art. 20).
-func testComplaint(t *testing.T, open Opener) {}
+func testComplaint(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	runMatrix(t, w, complaintScript)
+	public := w.publicActor("public-intake")
+
+	t.Run("public intake naming nobody on record: 自治区 handles it within 60 days", func(t *testing.T) {
+		w.T = t
+		r, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{OfficerName: "某执法人员", Facts: "执法时未出示证件"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.CaseNumber == "" || len(r.LookupCode) != 14 {
+			t.Fatalf("receipt %+v", r)
+		}
+		v := w.caseByNumber("region-clerk", r.CaseNumber)
+		if v.OrgUnitID != w.Data.Units["region"] || v.PersonID != 0 || v.CertificateID != 0 || v.State != workflow.ComplaintHandling {
+			t.Fatalf("case %+v", v.Case)
+		}
+		d := complaintData(t, v)
+		if d.Channel != workflow.ChannelOnline || d.Kind != workflow.ComplaintReport || d.ReceivedOn != Today || d.OfficerName != "某执法人员" ||
+			d.LookupHash != workflow.ComplaintLookupHash(r.LookupCode) || d.LookupHash == r.LookupCode {
+			t.Fatalf("data %+v", d)
+		}
+		wantOpen(t, v, workflow.TaskHandleComplaint)
+		if tk := openTasks(v)[workflow.TaskHandleComplaint]; tk.DueOn != workflow.MustDate("2026-05-09") || tk.Role != workflow.RoleLegalClerk {
+			t.Fatalf("handling task %+v: want due 2026-05-09 (60 days from 2026-03-10)", tk)
+		}
+		if len(v.Documents) != 1 || v.Documents[0].Doc != workflow.DocComplaintForm {
+			t.Fatalf("documents %+v", v.Documents)
+		}
+		if _, err := w.Engine.CaseView(w.Ctx, public, v.ID); !errors.Is(err, workflow.ErrNotFound) {
+			t.Fatalf("the public user reads the case: %v", err)
+		}
+		// Addressed to a department: it runs there.
+		r, err = w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{OfficerName: "某执法人员", Facts: "执法时态度恶劣",
+			OrgUnitID: w.Data.Units["tianshan.business"], Kind: workflow.ComplaintAccusation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := w.caseByNumber("clerk", r.CaseNumber); v.OrgUnitID != w.Data.Units["tianshan"] || complaintData(t, v).Kind != workflow.ComplaintAccusation {
+			t.Fatalf("addressed complaint at unit %d", v.OrgUnitID)
+		}
+	})
+
+	t.Run("public intake with a certificate number: about its holder, at their department", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[0])
+		cert := w.certificate(app.CertificateID)
+		r, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{CertificateNumber: " " + cert.Number + " ", Facts: "将证件借给他人使用",
+			OrgUnitID: w.Data.Units["tacheng"]}) // the certificate decides, not the complainant's guess
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := w.caseByNumber("clerk", r.CaseNumber)
+		if v.CertificateID != cert.ID || v.PersonID != cert.PersonID || v.OrgUnitID != w.Data.Units["tianshan"] {
+			t.Fatalf("case %+v", v.Case)
+		}
+		if d := complaintData(t, v); d.CertificateNumber != cert.Number {
+			t.Fatalf("data %+v", d)
+		}
+		// An unknown number: the case is about nobody.
+		r, err = w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{CertificateNumber: "NO-SUCH-1", Facts: "冒充执法人员"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := w.caseByNumber("region-clerk", r.CaseNumber); v.CertificateID != 0 || complaintData(t, v).CertificateNumber != "NO-SUCH-1" {
+			t.Fatalf("unknown number: %+v", v.Case)
+		}
+	})
+
+	t.Run("a letter received earlier is due 60 days from its receipt", func(t *testing.T) {
+		w.T = t
+		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+			Data: json.RawMessage(`{"channel":"来信","received_on":"2026-03-01","officer_name":"张某","facts":"执法文书未送达"}`)})
+		if tk := openTasks(v)[workflow.TaskHandleComplaint]; tk.DueOn != workflow.MustDate("2026-04-30") {
+			t.Fatalf("due %s, want 2026-04-30", tk.DueOn)
+		}
+		v = w.MustFire("clerk", v, workflow.EvRecordOutcome, "", `{"substantiated":false,"outcome":"经查，反映问题不属实"}`)
+		wantOpen(t, v, workflow.TaskNotifyComplainant)
+		if tk := openTasks(v)[workflow.TaskNotifyComplainant]; tk.DueOn != workflow.MustDate("2026-03-17") {
+			t.Fatalf("notify due %s, want 2026-03-17", tk.DueOn)
+		}
+		before := w.Counts()
+		if _, err := w.Fire("clerk", v, workflow.EvProposeSuspension, "", `{"ground":3,"facts":"x"}`); !isGuard(err, "Art. 20") {
+			t.Fatalf("suspension from an unsubstantiated complaint: %v", err)
+		}
+		if _, err := w.Fire("clerk", v, workflow.EvNotify, "", `{"method":"微信"}`); !isInput(err) {
+			t.Fatalf("unknown method: %v", err)
+		}
+		if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+			t.Fatal("refused commands wrote rows")
+		}
+		// An anonymous letter: nobody to tell.
+		v = w.MustFire("clerk", v, workflow.EvNotify, "", `{"method":"无法告知"}`)
+		if v.State != workflow.ComplaintClosed || len(openTasks(v)) != 0 {
+			t.Fatalf("closed %s with %v", v.State, openTasks(v))
+		}
+	})
+
+	t.Run("a substantiated complaint opens a suspension case", func(t *testing.T) {
+		w.T = t
+		v := complaintScript.walk(w, workflow.ComplaintDecided)
+		if got := allowedNames(v, w, "clerk"); fmt.Sprint(got) != "[notify propose_suspension]" {
+			t.Fatalf("clerk may fire %v", got)
+		}
+		s := complaintScript.step(w, v, workflow.EvProposeSuspension)
+		v = w.MustFire(s.user, v, s.event, s.comment, s.data)
+		sus := w.casesOf(v.PersonID, workflow.PathSuspension)
+		if len(sus) != 1 || sus[0].State != workflow.SusProposed || sus[0].CertificateID != v.CertificateID || sus[0].OrgUnitID != w.Data.Units["tianshan"] {
+			t.Fatalf("suspension cases %+v", sus)
+		}
+		var sd workflow.SuspensionData
+		if err := json.Unmarshal(sus[0].Data, &sd); err != nil || sd.Ground != 2 || sd.Facts == "" {
+			t.Fatalf("suspension data %s", sus[0].Data)
+		}
+		if d := complaintData(t, v); d.SuspensionGround != 2 || d.SuspensionCertificateID != v.CertificateID {
+			t.Fatalf("data %+v", d)
+		}
+		if inbox, _ := w.Engine.Inbox(w.Ctx, w.Actor("leader"), 0, 500); !hasTask(inbox, sus[0].ID, workflow.TaskDecideSuspension) {
+			t.Fatalf("the principal leader has no decision task: %+v", inbox)
+		}
+		if _, err := w.Fire("clerk", v, workflow.EvNotify, "", `{"method":"无法告知"}`); !isInput(err) {
+			t.Fatalf("无法告知 a complainant who left a contact: %v", err)
+		}
+		v = w.MustFire("clerk", v, workflow.EvNotify, "", `{"method":"电话","told_on":"2026-03-10"}`)
+		if v.State != workflow.ComplaintClosed {
+			t.Fatal(v.State)
+		}
+	})
+
+	t.Run("a complaint about a person names the certificate to suspend", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[0])
+		other := w.receivedCertificate(casts[0])
+		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: app.PersonID,
+			Data: json.RawMessage(`{"channel":"来电","facts":"涂改证件"}`)})
+		v = w.MustFire("clerk", v, workflow.EvRecordOutcome, "", `{"substantiated":true,"outcome":"属实"}`)
+		before := w.Counts()
+		if _, err := w.Fire("clerk", v, workflow.EvProposeSuspension, "", `{"ground":1,"facts":"涂改证件"}`); !isGuard(err, "Art. 17") {
+			t.Fatalf("no certificate named: %v", err)
+		}
+		if _, err := w.Fire("clerk", v, workflow.EvProposeSuspension, "", fmt.Sprintf(`{"ground":1,"facts":"涂改证件","certificate_id":%d}`, other.CertificateID)); !isInput(err) {
+			t.Fatalf("someone else's certificate: %v", err)
+		}
+		if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+			t.Fatal("refused commands wrote rows")
+		}
+		w.MustFire("clerk", v, workflow.EvProposeSuspension, "", fmt.Sprintf(`{"ground":1,"facts":"涂改证件","certificate_id":%d}`, app.CertificateID))
+		if sus := w.casesOf(app.PersonID, workflow.PathSuspension); len(sus) != 1 || sus[0].CertificateID != app.CertificateID {
+			t.Fatalf("suspension cases %+v", sus)
+		}
+	})
+
+	t.Run("a Ministry holder: handled at their department; the suspension path refuses and nothing is written", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[1]) // 周杰's clone works at the 自治区 department
+		v := w.openAs("region-clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, CertificateID: app.CertificateID,
+			Data: json.RawMessage(`{"channel":"来访","facts":"违规执法"}`)})
+		if v.OrgUnitID != w.Data.Units["region"] {
+			t.Fatalf("runs at unit %d", v.OrgUnitID)
+		}
+		v = w.MustFire("region-clerk", v, workflow.EvRecordOutcome, "", `{"substantiated":true,"outcome":"属实"}`)
+		before := w.Counts()
+		if _, err := w.Fire("region-clerk", v, workflow.EvProposeSuspension, "", `{"ground":3,"facts":"违规执法"}`); !isGuard(err, "Art. 17") {
+			t.Fatalf("suspension of a Ministry certificate: %v", err)
+		}
+		if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+			t.Fatal("the refused spawn wrote rows")
+		}
+	})
+
+	t.Run("nobody handles a complaint about themselves", func(t *testing.T) {
+		w.T = t
+		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: w.Data.People["lina"],
+			Data: json.RawMessage(`{"channel":"来信","facts":"法制审核走过场"}`)})
+		if _, err := w.Fire("lina", v, workflow.EvRecordOutcome, "", `{"substantiated":false,"outcome":"不属实"}`); !isForbidden(err) {
+			t.Fatalf("lina decides on a complaint about herself: %v", err)
+		}
+	})
+
+	t.Run("refused or bad intake writes nothing", func(t *testing.T) {
+		w.T = t
+		cert := w.certificate(w.receivedCertificate(casts[0]).CertificateID)
+		tests := []struct {
+			name string
+			do   func() error
+			want func(error) bool
+		}{
+			{"no facts", func() error {
+				_, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{OfficerName: "张某", Facts: "  "})
+				return err
+			}, isInput},
+			{"no officer", func() error {
+				_, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{Facts: "有人违法"})
+				return err
+			}, isInput},
+			{"unknown kind", func() error {
+				_, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{Kind: "投诉", OfficerName: "张某", Facts: "x"})
+				return err
+			}, isInput},
+			{"no such department", func() error {
+				_, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{OfficerName: "张某", Facts: "x", OrgUnitID: 999999})
+				return err
+			}, isInput},
+			{"facts too long", func() error {
+				long := make([]rune, 5001)
+				for i := range long {
+					long[i] = '字'
+				}
+				_, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{OfficerName: "张某", Facts: string(long)})
+				return err
+			}, isInput},
+			{"a user with roles on the public intake", func() error {
+				_, err := w.Engine.FileComplaint(w.Ctx, w.Actor("clerk"), workflow.PublicComplaint{OfficerName: "张某", Facts: "x"})
+				return err
+			}, isForbidden},
+			{"bad channel", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+					Data: json.RawMessage(`{"channel":"微信","officer_name":"张某","facts":"x"}`)})
+				return err
+			}, isInput},
+			{"future receipt", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+					Data: json.RawMessage(`{"channel":"来信","received_on":"2026-04-01","officer_name":"张某","facts":"x"}`)})
+				return err
+			}, isInput},
+			{"number not the certificate's", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, CertificateID: cert.ID,
+					Data: json.RawMessage(`{"channel":"来信","certificate_number":"OTHER","facts":"x"}`)})
+				return err
+			}, isInput},
+			{"bad lookup hash", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+					Data: json.RawMessage(`{"channel":"来信","officer_name":"张某","facts":"x","lookup_hash":"abc"}`)})
+				return err
+			}, isInput},
+			{"clerk of another region", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("tacheng-clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, CertificateID: cert.ID,
+					Data: json.RawMessage(`{"channel":"来信","facts":"x"}`)})
+				return err
+			}, func(err error) bool { return errors.Is(err, workflow.ErrNotFound) }},
+			{"officer records a complaint", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("officer"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+					Data: json.RawMessage(`{"channel":"来信","officer_name":"张某","facts":"x"}`)})
+				return err
+			}, isForbidden},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				before := w.Counts()
+				if err := tc.do(); !tc.want(err) {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if after := w.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
+					t.Fatalf("rows changed: %v → %v", before, after)
+				}
+			})
+		}
+	})
+}
+
+func hasTask(inbox []workflow.InboxTask, caseID int64, kind workflow.TaskKind) bool {
+	for _, it := range inbox {
+		if it.CaseID == caseID && it.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

@@ -177,6 +177,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Platform", func(t *testing.T) { testPlatform(t, open) })
 	t.Run("Suspension", func(t *testing.T) { testSuspension(t, open) })
 	t.Run("Departure", func(t *testing.T) { testDeparture(t, open) })
+	t.Run("Supervision", func(t *testing.T) { testSupervision(t, open) })
 	t.Run("Loss", func(t *testing.T) { testLoss(t, open) })
 	t.Run("Complaint", func(t *testing.T) { testComplaint(t, open) })
 }

@@ -82,6 +82,7 @@ CREATE TABLE cases (
 );
 CREATE INDEX cases_person ON cases(person_id);
 CREATE INDEX cases_org_unit ON cases(org_unit_id, id);
+CREATE INDEX cases_open_departures ON cases(org_unit_id, id) WHERE path = 'departure' AND state = 'open';
 
 CREATE TABLE certificates (
     id          INTEGER PRIMARY KEY,
@@ -134,6 +135,7 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_case ON tasks(case_id, status);
 CREATE INDEX tasks_certificate ON tasks(certificate_id) WHERE certificate_id IS NOT NULL;
 CREATE INDEX tasks_inbox ON tasks(role, org_unit_id, due_on, id) WHERE status = 'open';
+CREATE INDEX tasks_overdue ON tasks(org_unit_id, due_on, id) WHERE status = 'open';
 
 CREATE TABLE documents (
     id           INTEGER PRIMARY KEY,

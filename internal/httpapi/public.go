@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"certflow/workflow"
+)
+
+// The public complaint intake (Art. 20): POST /api/v1/public/complaints, with
+// no login. Anyone may file; what stops a flood is a rate limit per client
+// address. The answer is a receipt (the case number and a lookup code) and
+// nothing else: never anything about the officer or whether the certificate
+// number matched.
+
+// Problem types of the public intake.
+const (
+	problemRateLimited = problemBase + "rate-limited"
+	problemUnavailable = problemBase + "unavailable"
+)
+
+// PublicIntake configures the public complaint intake.
+type PublicIntake struct {
+	// Actor returns the dedicated user public complaints are recorded as:
+	// a user with no roles and no staff record, so it can read and do
+	// nothing else (workflow.Engine.FileComplaint refuses any other). nil
+	// leaves the intake closed: it answers 503.
+	Actor func(ctx context.Context) (*workflow.Actor, error)
+	// Limit complaints per Window from one client address; default 5 per
+	// 10 minutes. Every request counts, malformed ones too.
+	Limit  int
+	Window time.Duration
+	// MaxClients caps the addresses the limiter remembers (default 10000).
+	// When every one of them is still limited, new addresses are refused
+	// too: a flood from that many addresses is an attack, and complaints
+	// still arrive by letter, phone and visit.
+	MaxClients int
+	// ClientIP returns the client's address; default the connection's
+	// peer. Behind a reverse proxy, return the address the proxy reports
+	// (and only a trusted proxy's). IPv6 addresses are limited per /64.
+	ClientIP func(*http.Request) string
+}
+
+// Defaults of PublicIntake.
+const (
+	defaultIntakeLimit   = 5
+	defaultIntakeWindow  = 10 * time.Minute
+	defaultIntakeClients = 10000
+)
+
+// NewWithPublicIntake is New with the public complaint intake open.
+func NewWithPublicIntake(engine *workflow.Engine, logger *slog.Logger, intake PublicIntake) http.Handler {
+	a := newAPI(engine, logger)
+	a.public = newPublicIntake(intake)
+	return a.router
+}
+
+// publicIntake is the intake's configuration and limiter.
+type publicIntake struct {
+	actor    func(ctx context.Context) (*workflow.Actor, error)
+	clientIP func(*http.Request) string
+	limiter  *rateLimiter
+}
+
+func newPublicIntake(c PublicIntake) *publicIntake {
+	if c.Limit <= 0 {
+		c.Limit = defaultIntakeLimit
+	}
+	if c.Window <= 0 {
+		c.Window = defaultIntakeWindow
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = defaultIntakeClients
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	return &publicIntake{actor: c.Actor, clientIP: c.ClientIP, limiter: newRateLimiter(c.Limit, c.Window, c.MaxClients)}
+}
+
+// fileComplaint records a complaint from the public and answers 201 with the
+// receipt.
+func (a *api) fileComplaint(w http.ResponseWriter, r *http.Request) {
+	// The receipt's lookup code is for the complainant only.
+	w.Header().Set("Cache-Control", "no-store")
+	p := a.public
+	if p == nil || p.actor == nil {
+		a.writeProblem(w, r, problem{Type: problemUnavailable, Title: "暂不受理网上举报", Status: http.StatusServiceUnavailable,
+			Detail: "the public complaint intake is not open on this server; complaints are received by letter, phone or visit"})
+		return
+	}
+	if ok, wait := p.limiter.allow(clientKey(p.clientIP(r))); !ok {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		a.writeProblem(w, r, problem{Type: problemRateLimited, Title: "提交过于频繁", Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("at most %d complaints per %s from one address; retry in %d seconds",
+				p.limiter.limit, p.limiter.window, secs)})
+		return
+	}
+	var in workflow.PublicComplaint
+	if err := decodeBody(w, r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	act, err := p.actor(r.Context())
+	if err != nil {
+		a.writeError(w, r, fmt.Errorf("httpapi: public intake actor: %v", err)) // a server fault: 500, logged
+		return
+	}
+	receipt, err := a.engine.FileComplaint(r.Context(), act, in)
+	switch {
+	case err == nil:
+		a.writeJSON(w, r, http.StatusCreated, receipt)
+	case isClientFault(err):
+		a.writeError(w, r, err)
+	default:
+		// A misconfigured actor (forbidden) or a store failure is the
+		// server's fault; the complainant learns only that.
+		a.writeError(w, r, fmt.Errorf("httpapi: public intake: %v", err))
+	}
+}
+
+// isClientFault reports whether err is about the complaint as filed (400).
+func isClientFault(err error) bool {
+	var in *workflow.InputError
+	var req *requestError
+	return errors.As(err, &in) || errors.As(err, &req)
+}
+
+// clientKey is what the limiter counts by: the address without its port,
+// an IPv6 address's /64 (one subscriber's network), an IPv4-mapped IPv6
+// address as IPv4. What does not parse is counted as given.
+func clientKey(addr string) string {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
+}
+
+// rateLimiter is a token bucket per key: limit tokens, refilled evenly over
+// window, so a client may file limit complaints at once and then one every
+// window/limit. It remembers at most max keys.
+type rateLimiter struct {
+	limit  int
+	window time.Duration
+	max    int
+	now    func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newRateLimiter(limit int, window time.Duration, maxKeys int) *rateLimiter {
+	return &rateLimiter{limit: limit, window: window, max: maxKeys, now: time.Now, buckets: map[string]*bucket{}}
+}
+
+// refilled returns b's tokens at now.
+func (l *rateLimiter) refilled(b *bucket, now time.Time) float64 {
+	elapsed := float64(max(0, now.Sub(b.at)))
+	return min(float64(l.limit), b.tokens+elapsed*float64(l.limit)/float64(l.window))
+}
+
+// until returns how long a bucket holding tokens waits for a whole one.
+func (l *rateLimiter) until(tokens float64) time.Duration {
+	return time.Duration((1 - tokens) * float64(l.window) / float64(l.limit))
+}
+
+// allow takes a token from key's bucket, or says how long until one is due.
+func (l *rateLimiter) allow(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.max {
+			l.sweep(now)
+		}
+		if len(l.buckets) >= l.max {
+			return false, l.until(0)
+		}
+		b = &bucket{tokens: float64(l.limit), at: now}
+		l.buckets[key] = b
+	}
+	b.tokens, b.at = l.refilled(b, now), now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, l.until(b.tokens)
+}
+
+// sweep forgets the buckets that are full again: a fresh bucket is the
+// same. At most once a second, so a full table of busy clients costs no
+// more than that.
+func (l *rateLimiter) sweep(now time.Time) {
+	if !l.swept.IsZero() && now.Sub(l.swept) < time.Second {
+		return
+	}
+	l.swept = now
+	for k, b := range l.buckets {
+		if l.refilled(b, now) >= float64(l.limit) {
+			delete(l.buckets, k)
+		}
+	}
+}

@@ -58,6 +58,8 @@ type Tx interface {
 	SaveIdempotency(ctx context.Context, r *IdempotencyRecord) error
 
 	ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (Actor, error)
+	// ActorByName returns the enabled user called name, with roles.
+	ActorByName(ctx context.Context, name string) (Actor, error)
 	CreateUser(ctx context.Context, name string, personID int64, roles []RoleBinding) (int64, error)
 	CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error
 }

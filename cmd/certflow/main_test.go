@@ -230,6 +230,27 @@ func walk(t *testing.T, base string) {
 	}
 	// Another region sees nothing of it.
 	c.do("tacheng-clerk", "GET", fmt.Sprintf("/api/v1/cases/%d", v.ID), nil, http.StatusNotFound, nil)
+
+	// The public files a complaint about the new certificate without logging in;
+	// the clerk of its department finds the handling task.
+	var receipt struct {
+		CaseNumber string `json:"case_number"`
+		LookupCode string `json:"lookup_code"`
+	}
+	c.do("", "POST", "/api/v1/public/complaints", map[string]any{
+		"certificate_number": "新0102-2026-0001", "facts": "检查时未出示执法证件", "complainant_contact": "13800000000",
+	}, http.StatusCreated, &receipt)
+	if receipt.CaseNumber == "" || receipt.LookupCode == "" {
+		t.Fatalf("receipt %+v", receipt)
+	}
+	c.do("clerk", "GET", "/api/v1/inbox", nil, http.StatusOK, &clerkInbox)
+	found := false
+	for _, tk := range clerkInbox.Items {
+		found = found || tk.Kind == "handle_complaint"
+	}
+	if !found {
+		t.Fatalf("no complaint task in the clerk's inbox: %+v", clerkInbox.Items)
+	}
 }
 
 func TestServeEndToEndSQLite(t *testing.T) {

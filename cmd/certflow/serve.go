@@ -15,11 +15,16 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"certflow/internal/auth"
 	"certflow/internal/demo"
 	"certflow/internal/httpapi"
 	"certflow/internal/jobs"
 	"certflow/workflow"
 )
+
+// publicIntakeUser is the user public complaints are recorded as: no roles,
+// no token, no staff record.
+const publicIntakeUser = "public-intake"
 
 // serve runs the HTTP service until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
@@ -62,7 +67,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(engine, logger),
+		Handler: httpapi.NewWithPublicIntake(engine, logger, httpapi.PublicIntake{
+			Actor: func(ctx context.Context) (*workflow.Actor, error) {
+				return auth.ServiceActor(ctx, store, publicIntakeUser)
+			},
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -81,4 +82,25 @@ func AddUser(ctx context.Context, store workflow.Store, name string, personID in
 		return 0, "", err
 	}
 	return id, token, nil
+}
+
+// ServiceActor returns the user called name, creating it without roles and
+// without a token when it does not exist: the identity certflow records
+// the public's acts under (the complaint intake, Art. 20).
+func ServiceActor(ctx context.Context, store workflow.Store, name string) (*workflow.Actor, error) {
+	var a workflow.Actor
+	err := store.Update(ctx, func(tx workflow.Tx) error {
+		var err error
+		a, err = tx.ActorByName(ctx, name)
+		if !errors.Is(err, workflow.ErrNotFound) {
+			return err
+		}
+		id, err := tx.CreateUser(ctx, name, 0, nil)
+		a = workflow.Actor{UserID: id, Name: name}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }

@@ -664,19 +664,34 @@ func (t *tx) ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (
 		return a, t.s.interpret(err)
 	}
 	a.PersonID = person.Int64
+	return a, t.loadRoles(ctx, &a)
+}
+
+func (t *tx) loadRoles(ctx context.Context, a *workflow.Actor) error {
 	rows, err := t.query(ctx, sqlUserRoles, a.UserID)
 	if err != nil {
-		return a, t.s.interpret(err)
+		return t.s.interpret(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var b workflow.RoleBinding
 		if err := rows.Scan(&b.Role, &b.OrgUnitID); err != nil {
-			return a, err
+			return err
 		}
 		a.Roles = append(a.Roles, b)
 	}
-	return a, t.s.interpret(rows.Err())
+	return t.s.interpret(rows.Err())
+}
+
+func (t *tx) ActorByName(ctx context.Context, name string) (workflow.Actor, error) {
+	var a workflow.Actor
+	var person sql.NullInt64
+	err := t.queryRow(ctx, `SELECT id, name, person_id FROM users WHERE name = $1 AND NOT disabled`, name).Scan(&a.UserID, &a.Name, &person)
+	if err != nil {
+		return a, fmt.Errorf("user %q: %w", name, t.s.interpret(err))
+	}
+	a.PersonID = person.Int64
+	return a, t.loadRoles(ctx, &a)
 }
 
 func (t *tx) CreateUser(ctx context.Context, name string, personID int64, roles []workflow.RoleBinding) (int64, error) {

@@ -196,7 +196,7 @@ func NewRegion(tb testing.TB, open Opener, people, certificates, tasks int) *Reg
 	must(batchInsert(ctx, tx, perRow, "tasks", []string{"id", "case_id", "kind", "role", "org_unit_id", "certificate_id", "status", "due_on", "created_at", "closed_at"}, rows))
 	must(tx.Commit())
 	if s.Dialect().Name == "postgres" {
-		for _, q := range []string{"ANALYZE", "SELECT setval(pg_get_serial_sequence('tasks','id'), (SELECT max(id) FROM tasks))"} {
+		for _, q := range []string{"VACUUM ANALYZE", "SELECT setval(pg_get_serial_sequence('tasks','id'), (SELECT max(id) FROM tasks))"} {
 			if _, err := s.DB().ExecContext(ctx, q); err != nil {
 				tb.Fatal(err)
 			}

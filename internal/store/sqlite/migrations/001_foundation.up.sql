@@ -138,18 +138,31 @@ CREATE INDEX tasks_inbox ON tasks(role, org_unit_id, due_on, id) WHERE status = 
 -- kind makes the overdue counts an index-only scan.
 CREATE INDEX tasks_overdue ON tasks(org_unit_id, due_on, id, kind) WHERE status = 'open';
 
+-- A document row exists from the transition that asks for it (state
+-- pending); rendering fills it once (rendered, immutable from then on) or
+-- records why it failed. The bytes live in content, or on disk under
+-- --documents-dir with storage_path set.
 CREATE TABLE documents (
-    id           INTEGER PRIMARY KEY,
-    case_id      INTEGER NOT NULL REFERENCES cases(id),
-    event_id     INTEGER NOT NULL REFERENCES events(id),
-    doc          TEXT NOT NULL,
-    article      TEXT NOT NULL,
-    state        TEXT NOT NULL,
-    error        TEXT NOT NULL DEFAULT '',
-    river_job_id INTEGER,
-    created_at   TIMESTAMP NOT NULL
+    id               INTEGER PRIMARY KEY,
+    case_id          INTEGER NOT NULL REFERENCES cases(id),
+    event_id         INTEGER NOT NULL REFERENCES events(id),
+    doc              TEXT NOT NULL,
+    article          TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    error            TEXT NOT NULL DEFAULT '',
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    river_job_id     INTEGER,
+    created_at       TIMESTAMP NOT NULL,
+    rendered_at      TIMESTAMP,
+    sha256           TEXT NOT NULL DEFAULT '',
+    size             INTEGER NOT NULL DEFAULT 0,
+    file_name        TEXT NOT NULL DEFAULT '',
+    template_version TEXT NOT NULL DEFAULT '',
+    content          BLOB,
+    storage_path     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX documents_case ON documents(case_id);
+CREATE INDEX documents_failed ON documents(id) WHERE state = 'failed';
 
 CREATE TABLE idempotency (
     user_id     INTEGER NOT NULL,

@@ -50,6 +50,9 @@ type Actor struct {
 	Name     string        `json:"name"`
 	PersonID int64         `json:"person_id,omitempty"` // the staff member the user is, if any
 	Roles    []RoleBinding `json:"roles"`
+	// delegator is set while the actor stands in for someone (代理): Roles
+	// are then the delegator's (workflow/inbox.go).
+	delegator *Actor
 }
 
 // Has reports whether a holds role at unit.

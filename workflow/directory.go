@@ -327,16 +327,6 @@ func (e *Engine) Certificates(ctx context.Context, actor *Actor, f CertificateFi
 	return out, err
 }
 
-// Inbox lists the open tasks of the roles actor holds.
-func (e *Engine) Inbox(ctx context.Context, actor *Actor, after int64, limit int) ([]InboxTask, error) {
-	var out []InboxTask
-	err := e.store.View(ctx, func(tx Tx) (err error) {
-		out, err = tx.Inbox(ctx, InboxQuery{Roles: actor.Roles, After: after, Limit: limit})
-		return err
-	})
-	return out, err
-}
-
 // Cases lists the cases actor reaches, filtered, by ascending ID; an
 // officer sees the cases about themselves.
 func (e *Engine) Cases(ctx context.Context, actor *Actor, f CaseFilter) ([]Case, error) {

@@ -61,6 +61,11 @@ type DocumentTx interface {
 	ResetDocument(ctx context.Context, id int64) error
 	// EventOf returns the event a document belongs to.
 	EventOf(ctx context.Context, id int64) (Event, error)
+	// DocumentsOf lists the documents of a case, or of every case about a
+	// person (caseID 0), oldest first.
+	DocumentsOf(ctx context.Context, caseID, personID int64) ([]Document, error)
+	// UserName returns a user's name, for "who decided" on a form.
+	UserName(ctx context.Context, id int64) (string, error)
 }
 
 // Documents returns tx's document storage.

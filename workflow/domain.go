@@ -274,6 +274,13 @@ type Task struct {
 	DueOn         Date       `json:"due_on"`
 	CreatedAt     time.Time  `json:"created_at"`
 	ClosedAt      *time.Time `json:"closed_at,omitempty"`
+	// AssigneeID is the user who holds the task, by claiming it or given
+	// it by 转交 (workflow/inbox.go); 0 for a group task.
+	AssigneeID int64      `json:"assignee_user_id,omitempty"`
+	AssignedAt *time.Time `json:"assigned_at,omitempty"`
+	// Priority is PriorityNormal or PriorityUrgent (urged by 催办).
+	Priority   int        `json:"priority"`
+	RemindedAt *time.Time `json:"reminded_at,omitempty"`
 }
 
 // Event is one row of a case's history.

@@ -162,12 +162,14 @@ type AllowedEvent struct {
 // CaseView is a case as its reader sees it.
 type CaseView struct {
 	Case
-	StateLabel string           `json:"state_label"`
-	PersonName string           `json:"person_name"`
-	Allowed    []AllowedEvent   `json:"allowed_events"`
-	History    []Event          `json:"history"`
-	Tasks      []Task           `json:"tasks"`
-	Documents  []DocumentStatus `json:"documents"`
+	StateLabel string         `json:"state_label"`
+	PersonName string         `json:"person_name"`
+	Allowed    []AllowedEvent `json:"allowed_events"`
+	// OnBehalf: what the caller may fire as a deputy (代理), per delegator.
+	OnBehalf  []OnBehalfEvents `json:"allowed_on_behalf,omitempty"`
+	History   []Event          `json:"history"`
+	Tasks     []Task           `json:"tasks"`
+	Documents []DocumentStatus `json:"documents"`
 }
 
 // Result is what one command did: the case as it left it, the event it
@@ -214,6 +216,9 @@ func (e *Engine) justiceSees(c *Case) bool {
 
 // mayFire says why actor may not fire def on the case, or nil.
 func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
+	if err := actor.delegationConflict(c, def); err != nil {
+		return err
+	}
 	if actor.PersonID != 0 && actor.PersonID == c.PersonID {
 		if def.ByHolder {
 			return nil
@@ -284,6 +289,11 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 			return err
 		}
 		now := e.Now()
+		act, err := e.acting(ctx, tx, cmd.Actor, cmd.OnBehalfOf, now)
+		if err != nil {
+			return err
+		}
+		cmd.Actor = act
 		cc, err := e.visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
 		if err != nil {
 			return err
@@ -313,6 +323,9 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		}
 		tr, err := e.run(ctx, p, def, snap, cmd.Input)
 		if err != nil {
+			return err
+		}
+		if err := e.checkClaims(ctx, tx, cmd.Actor, def, tr); err != nil {
 			return err
 		}
 		ch, err := e.commit(ctx, tx, tr, cmd, now)
@@ -497,11 +510,15 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 
 // view builds the case view of case id for actor.
 func (e *Engine) view(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseView, error) {
-	cc, err := e.visibleCase(ctx, tx, actor, id)
+	cc, copied, err := e.readableCase(ctx, tx, actor, id)
 	if err != nil {
 		return CaseView{}, err
 	}
-	return e.viewOf(ctx, tx, actor, cc.Case, cc.Person.Name)
+	v, err := e.viewOf(ctx, tx, actor, cc.Case, cc.Person.Name)
+	if copied {
+		v.Allowed, v.OnBehalf = []AllowedEvent{}, nil // a copy reads, never acts
+	}
+	return v, err
 }
 
 // viewOf builds the view of c, already loaded and known to be visible.
@@ -519,6 +536,9 @@ func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, person
 		return CaseView{}, err
 	}
 	if v.Documents, err = tx.CaseDocuments(ctx, id); err != nil {
+		return CaseView{}, err
+	}
+	if v.OnBehalf, err = e.onBehalfAllowed(ctx, tx, actor, &c); err != nil {
 		return CaseView{}, err
 	}
 	return v, nil

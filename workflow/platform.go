@@ -93,6 +93,7 @@ func platformPath() Path {
 			{
 				Name: EvOpen, Label: "报告信息变化", From: []State{StateNew}, To: PlatPending,
 				Actors: []Role{RoleLegalClerk}, Effect: openPlatformEntry,
+				Docs: []DocSpec{{DocInfoChange, "Art. 14"}},
 				Opens: []TaskSpec{
 					{Kind: TaskPlatformEmergency, Role: RoleLegalClerk, Due: func(t *Transition) Date { return t.DueBase.AddMonths(1) }},
 					{Kind: TaskPlatformRandom, Role: RoleLegalClerk, Due: func(t *Transition) Date { return t.DueBase.AddMonths(1) }},

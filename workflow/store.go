@@ -117,23 +117,6 @@ type CertificateFilter struct {
 	Limit    int
 }
 
-// InboxQuery selects the open tasks a caller may work on: tasks of a role
-// the caller holds at the task's department.
-type InboxQuery struct {
-	Roles []RoleBinding
-	After int64
-	Limit int
-}
-
-// InboxTask is an open task with what an inbox shows about its case.
-type InboxTask struct {
-	Task
-	CaseNumber string   `json:"case_number"`
-	Path       PathName `json:"path"`
-	State      State    `json:"state"`
-	PersonName string   `json:"person_name"`
-}
-
 // DocumentStatus is a document job as the case view shows it.
 type DocumentStatus struct {
 	JobID   int64   `json:"job_id"`

@@ -3,7 +3,8 @@
 //
 //	certflow serve [--addr 127.0.0.1:8080] [--database certflow.db | postgres://...] [--demo]
 //	certflow migrate [--database ...]
-//	certflow user add --name NAME --role ROLE@UNIT [--role ...] [--person ID] [--expires 2160h]
+//	certflow documents rerender [--database ...]
+//	certflow user add|disable|enable|reset|revoke|list ...
 package main
 
 import (
@@ -33,9 +34,14 @@ func main() {
 const usage = `certflow manages administrative law-enforcement certificates (行政执法证件).
 
 Usage:
-  certflow serve    [--addr 127.0.0.1:8080] [--database certflow.db|postgres://...] [--demo]
+  certflow serve    [--addr 127.0.0.1:8080] [--database certflow.db|postgres://...] [--demo] [--insecure-cookies]
   certflow migrate  [--database ...]
-  certflow user add --name NAME --role ROLE@UNIT [--role ...] [--person ID] [--expires DURATION] [--database ...]
+  certflow documents rerender [--database ...]
+  certflow user add     --name NAME --role ROLE@UNIT [--role ...] [--person ID] [--expires DURATION] [--password | --password-stdin] [--no-token]
+  certflow user disable|enable --name NAME
+  certflow user reset   --name NAME [--password | --password-stdin] [--token [--expires DURATION] [--keep-tokens]]
+  certflow user revoke  --name NAME (--token-id ID | --all)   or   certflow user revoke --token cf_...
+  certflow user list    [--tokens]
 
 UNIT is an org unit ID or a department's 行政区划代码 (e.g. legal_clerk@650102).
 Roles: legal_clerk, principal_leader, hr, officer, justice_liaison, supervisor, admin.
@@ -55,10 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
 	case "user":
-		if len(args) < 2 || args[1] != "add" {
-			return fmt.Errorf("usage: certflow user add --name NAME --role ROLE@UNIT")
-		}
-		return userAdd(ctx, args[2:], stdout, stderr)
+		return user(ctx, args[1:], stdout, stderr)
+	case "documents":
+		return documentsCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

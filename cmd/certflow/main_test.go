@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,11 @@ func buildBinary(t *testing.T) string {
 // its base URL; the process gets SIGTERM at cleanup and must exit cleanly.
 func startServer(t *testing.T, bin string, database string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", database, "--demo")
+	renderer := "chromium"
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CI") != "true" {
+		renderer = "none" // documents stay pending; walk skips their download
+	}
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", database, "--demo", "--renderer", renderer)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +150,7 @@ func walk(t *testing.T, base string) {
 	c := client{t, base}
 	c.do("", "GET", "/healthz", nil, http.StatusOK, nil)
 	c.do("", "GET", "/api/v1/people", nil, http.StatusUnauthorized, nil)
+	webLogin(t, base) // user_test.go
 	var people struct {
 		Items []struct {
 			ID   int64  `json:"id"`
@@ -208,6 +214,11 @@ func walk(t *testing.T, base string) {
 	if len(certs.Items) != 1 || certs.Items[0].State != "received" || certs.Items[0].Number != "新0102-2026-0001" {
 		t.Fatalf("officer's certificates %+v", certs)
 	}
+	// The documents render in the background; the clerk downloads the 登记表.
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		downloadDocuments(t, c, v.ID)
+	}
+
 	// A guard refusal names the article.
 	var liuyang struct {
 		Items []struct {
@@ -292,5 +303,72 @@ func TestUserAddAndMigrate(t *testing.T) {
 	err = run(ctx, []string{"user", "add", "--database", db, "--name", "x", "--role", "boss@1"}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "ROLE@UNIT") {
 		t.Fatalf("unknown role: %v", err)
+	}
+}
+
+// downloadDocuments waits for case id's documents to render, then
+// downloads the registration form and the merged file.
+func downloadDocuments(t *testing.T, c client, id int64) {
+	t.Helper()
+	type doc struct {
+		ID     int64  `json:"id"`
+		Doc    string `json:"doc"`
+		State  string `json:"state"`
+		Error  string `json:"error"`
+		SHA256 string `json:"sha256"`
+	}
+	var docs struct {
+		Items []doc `json:"items"`
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		c.do("clerk", "GET", fmt.Sprintf("/api/v1/cases/%d/documents", id), nil, http.StatusOK, &docs)
+		done := 0
+		for _, d := range docs.Items {
+			if d.State == "failed" {
+				t.Fatalf("%s failed: %s", d.Doc, d.Error)
+			}
+			if d.State == "rendered" {
+				done++
+			}
+		}
+		if len(docs.Items) >= 3 && done == len(docs.Items) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("documents not rendered: %+v", docs.Items)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	for _, d := range docs.Items {
+		if d.Doc != "registration_form" {
+			continue
+		}
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/documents/%d", c.base, d.ID), nil)
+		req.Header.Set("Authorization", "Bearer "+demo.Token("clerk"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cd := resp.Header.Get("Content-Disposition")
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) ||
+			resp.Header.Get("ETag") != `"`+d.SHA256+`"` || !strings.Contains(cd, "filename*=UTF-8''"+url.PathEscape("行政执法证件登记表-张伟-")) {
+			t.Fatalf("download: %d %v %q", resp.StatusCode, resp.Header, body[:min(len(body), 20)])
+		}
+		// Another region may not download it.
+		c.do("tacheng-clerk", "GET", fmt.Sprintf("/api/v1/documents/%d", d.ID), nil, http.StatusNotFound, nil)
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/cases/%d/documents.pdf", c.base, id), nil)
+	req.Header.Set("Authorization", "Bearer "+demo.Token("clerk"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte("%PDF-")) {
+		t.Fatalf("merged: %d", resp.StatusCode)
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"certflow/documents"
 	"certflow/internal/auth"
 	"certflow/internal/demo"
 	"certflow/internal/httpapi"
@@ -32,7 +34,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
 	database := fs.String("database", defaultDatabase(), "SQLite file or postgres:// URL")
-	withDemo := fs.Bool("demo", false, "load the demo data set into an empty database and print the demo users' tokens")
+	withDemo := fs.Bool("demo", false, "load the demo data set into an empty database and print the demo users' tokens and passwords")
+	insecureCookies := fs.Bool("insecure-cookies", false, "send the session cookie without Secure, for plain-HTTP development on localhost only")
+	var rf renderFlags
+	rf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,7 +57,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 	}
 	// River works the deadline sweep (daily, and once now) on the store's
 	// own database; the same client enqueues the transitions' document jobs.
-	jobClient, err := queue.Work(jobs.Config(engine, jobs.Options{Logger: logger}))
+	opts := jobs.Options{Logger: logger}
+	renderer, err := rf.open(logger)
+	if err != nil {
+		return err
+	}
+	if renderer != nil {
+		defer renderer.Close()
+		worker := &documents.Worker{Engine: engine, Renderer: renderer, Dir: rf.documentsDir, Logger: logger}
+		opts.Register = append(opts.Register, func(w *river.Workers) { river.AddWorker(w, worker) })
+		opts.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(rf.tabs, runtime.NumCPU())}}
+	}
+	jobClient, err := queue.Work(jobs.Config(engine, opts))
 	if err != nil {
 		return err
 	}
@@ -67,10 +83,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 		return err
 	}
 	srv := &http.Server{
-		Handler: httpapi.NewWithPublicIntake(engine, logger, httpapi.PublicIntake{
-			Actor: func(ctx context.Context) (*workflow.Actor, error) {
-				return auth.ServiceActor(ctx, store, publicIntakeUser)
+		Handler: httpapi.NewWithOptions(engine, logger, httpapi.Options{
+			PublicIntake: &httpapi.PublicIntake{
+				Actor: func(ctx context.Context) (*workflow.Actor, error) {
+					return auth.ServiceActor(ctx, store, publicIntakeUser)
+				},
 			},
+			Sessions: httpapi.Sessions{Insecure: *insecureCookies, Auth: auth.Options{Logger: logger}},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -128,9 +147,9 @@ func loadDemo(ctx context.Context, store workflow.Store, engine *workflow.Engine
 		}
 		fmt.Fprintln(stdout, "demo data loaded")
 	}
-	fmt.Fprintln(stdout, "demo users (Authorization: Bearer <token>):")
+	fmt.Fprintln(stdout, "demo users (Authorization: Bearer <token>, or POST /api/v1/session with name and password):")
 	for _, name := range demo.UserNames() {
-		fmt.Fprintf(stdout, "  %-14s %s\n", name, demo.Token(name))
+		fmt.Fprintf(stdout, "  %-14s %-20s %s\n", name, demo.Token(name), demo.Password(name))
 	}
 	return nil
 }

@@ -1,6 +1,3 @@
-// Package auth issues and checks API tokens. A token is shown once, when it
-// is created; the database keeps only its SHA-256, so a leaked database
-// holds no usable credentials.
 package auth
 
 import (
@@ -53,35 +50,70 @@ func Authenticate(ctx context.Context, store workflow.Store, token string, now t
 // AddUser creates a user with roles and, when token is empty, a new random
 // token; it returns the user's ID and the token (shown once).
 func AddUser(ctx context.Context, store workflow.Store, name string, personID int64, roles []workflow.RoleBinding, token string, expires *time.Time) (int64, string, error) {
-	name = strings.TrimSpace(name)
+	if token == "" {
+		token = NewToken()
+	}
+	return CreateUser(ctx, store, NewUser{Name: name, PersonID: personID, Roles: roles, Token: token, TokenExpires: expires})
+}
+
+// NewUser is a user to create.
+type NewUser struct {
+	Name     string
+	PersonID int64 // the staff member the user is, if any
+	Roles    []workflow.RoleBinding
+	// Token is the user's first API token; "": none.
+	Token        string
+	TokenExpires *time.Time // nil: never
+	// PasswordHash is the user's password as HashPassword made it; "":
+	// none, the user cannot log in on the web.
+	PasswordHash string
+}
+
+// CreateUser creates u in one transaction and returns its ID and token.
+func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, string, error) {
+	name := strings.TrimSpace(u.Name)
 	if name == "" {
 		return 0, "", workflow.Invalid("name", "required")
 	}
-	for _, r := range roles {
+	for _, r := range u.Roles {
 		if !r.Role.Valid() {
 			return 0, "", workflow.Invalid("role", fmt.Sprintf("unknown role %q", r.Role))
 		}
 	}
-	if token == "" {
-		token = NewToken()
+	if u.PasswordHash != "" {
+		if _, _, _, err := decodeHash(u.PasswordHash); err != nil {
+			return 0, "", err
+		}
 	}
 	var id int64
 	err := store.Update(ctx, func(tx workflow.Tx) error {
-		for _, r := range roles {
+		for _, r := range u.Roles {
 			if _, err := tx.OrgUnit(ctx, r.OrgUnitID); err != nil {
 				return workflow.Invalid("org_unit", fmt.Sprintf("no org unit %d", r.OrgUnitID))
 			}
 		}
 		var err error
-		if id, err = tx.CreateUser(ctx, name, personID, roles); err != nil {
+		if id, err = tx.CreateUser(ctx, name, u.PersonID, u.Roles); err != nil {
 			return err
 		}
-		return tx.CreateToken(ctx, id, HashToken(token), expires)
+		if u.PasswordHash != "" {
+			us, err := userStore(tx)
+			if err != nil {
+				return err
+			}
+			if err := us.SetPasswordHash(ctx, id, u.PasswordHash); err != nil {
+				return err
+			}
+		}
+		if u.Token == "" {
+			return nil
+		}
+		return tx.CreateToken(ctx, id, HashToken(u.Token), u.TokenExpires)
 	})
 	if err != nil {
 		return 0, "", err
 	}
-	return id, token, nil
+	return id, u.Token, nil
 }
 
 // ServiceActor returns the user called name, creating it without roles and

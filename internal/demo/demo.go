@@ -1,7 +1,8 @@
 // Package demo loads a small, realistic data set: an org tree from 自治区
 // down to a street office, officers who do and do not meet Art. 9 and
-// Art. 10, and one user per role with a known token, so a newcomer can walk
-// every step of the application path at once. Tests use the same data.
+// Art. 10, and one user per role with a known token and password, so a
+// newcomer can walk every step of the application path at once, by API or
+// on the web. Tests use the same data.
 package demo
 
 import (
@@ -112,6 +113,14 @@ var users = []userSpec{
 // Token is the known demo token of user name.
 func Token(name string) string { return "demo-" + name }
 
+// Password is the known demo password of user name, for the web login.
+func Password(name string) string { return "demo-" + name + "-password" }
+
+// passwordParams hash the demo passwords cheaply: they are published above,
+// so their hashes protect nothing, and every conformance test loads the
+// demo data. The first login rehashes with the server's parameters.
+var passwordParams = auth.Params{Time: 1, Memory: 1024, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 // idNumber builds a valid 公民身份号码 from a region code, a birth date and
 // a sequence (odd: 男).
 func idNumber(region, birth string, seq int) workflow.IDNumber {
@@ -181,7 +190,12 @@ func Load(ctx context.Context, store workflow.Store, today workflow.Date) (*Data
 			}
 			desc += r[0] + "@" + unitName(r[1])
 		}
-		id, token, err := auth.AddUser(ctx, store, u.name, d.People[u.person], roles, Token(u.name), nil)
+		hash, err := auth.HashPassword(Password(u.name), passwordParams)
+		if err != nil {
+			return nil, err
+		}
+		id, token, err := auth.CreateUser(ctx, store, auth.NewUser{Name: u.name, PersonID: d.People[u.person], Roles: roles,
+			Token: Token(u.name), PasswordHash: hash})
 		if err != nil {
 			return nil, fmt.Errorf("demo: user %s: %w", u.name, err)
 		}

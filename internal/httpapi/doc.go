@@ -9,7 +9,10 @@
 // articles), bad input 400 (with the field), forbidden 403, and anything
 // else 500 with the real error only in the log.
 //
-// Callers authenticate with "Authorization: Bearer <token>" (see
+// Callers authenticate with "Authorization: Bearer <token>", or with the
+// session cookie POST /api/v1/session sets after a password login; a
+// request the cookie authenticates that changes something must also carry
+// the session's CSRF token in X-CSRF-Token (session.go, and
 // certflow/internal/auth). The API describes itself at /api/v1/openapi.json;
 // a test keeps that document and the routes in step.
 package httpapi

@@ -333,6 +333,8 @@ type fireRequest struct {
 	ExpectedVersion *int64          `json:"expected_version" openapi:"required,minimum=1"`
 	Comment         string          `json:"comment,omitempty"`
 	Data            json.RawMessage `json:"data,omitempty"`
+	// OnBehalfOf: a deputy (代理) fires the event for this delegator.
+	OnBehalfOf int64 `json:"on_behalf_of_user_id,omitempty"`
 }
 
 func (a *api) fireEvent(w http.ResponseWriter, r *http.Request) {
@@ -359,7 +361,7 @@ func (a *api) fireEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := a.engine.Fire(r.Context(), workflow.Command{
-		Actor: actor(r.Context()), CaseID: id, Event: req.Event, ExpectedVersion: *req.ExpectedVersion,
+		Actor: actor(r.Context()), OnBehalfOf: req.OnBehalfOf, CaseID: id, Event: req.Event, ExpectedVersion: *req.ExpectedVersion,
 		Comment: req.Comment, Input: req.Data, IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})
 	if err != nil {
@@ -407,22 +409,6 @@ func (a *api) listCertificates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, newPage(certs, f.Limit, certificateID))
-}
-
-func taskID(t workflow.InboxTask) int64 { return t.ID }
-
-func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
-	after, limit, err := cursor(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	tasks, err := a.engine.Inbox(r.Context(), actor(r.Context()), after, limit)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	a.writeJSON(w, r, http.StatusOK, newPage(tasks, limit, taskID))
 }
 
 // workflowPath is a path's table as the API shows it: enough for a UI to

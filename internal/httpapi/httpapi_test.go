@@ -452,9 +452,7 @@ func TestApplicationPath(t *testing.T) {
 	for i, s := range steps {
 		if i == 1 {
 			// The principal's inbox holds the approval task.
-			var inbox struct {
-				Items []workflow.InboxTask `json:"items"`
-			}
+			var inbox workflow.InboxPage
 			f.do(t, "GET", "/api/v1/inbox", principalToken, "").decode(t, http.StatusOK, &inbox)
 			if len(inbox.Items) != 1 || inbox.Items[0].Kind != workflow.TaskApprove || inbox.Items[0].CaseID != c.ID {
 				t.Errorf("principal's inbox %+v, want the approval task", inbox.Items)

@@ -255,13 +255,18 @@ var schemaDescriptions = map[string]string{
 	"AllowedEvent":     "An event the caller may fire in the case's current state (guards are checked when it is fired).",
 	"Event":            "One row of a case's history.",
 	"Task":             "Work assigned to a role at a department.",
-	"InboxTask":        "An open task of a role the caller holds, with what an inbox shows about its case.",
+	"InboxTask":        "An open task the caller may work on (their role, or a delegator's: on_behalf_of_user_id), with what an inbox shows about its case.",
+	"InboxCounts":      "The badges of the whole inbox, whatever the page's filters: total, overdue, claimed by the caller, unclaimed, claimed by others, delegated, and per path, task kind and department.",
+	"TaskActInput":     "An act on a task: comment (the reason, required for 转交), user_id (whom 转交 gives it to), on_behalf_of_user_id (a deputy acting for their delegator).",
+	"Delegation":       "A delegation (代理): the deputy has the delegator's roles from starts_on to ends_on, both included, unless revoked; active says whether it is in force today.",
 	"Reminder":         "A notice fired once by the deadline sweep: certificate expiry (threshold 90d or 30d) or an overdue task (threshold overdue), for a role at an org unit.",
 	"DocumentStatus":   "A document rendered for a case, and its job's state.",
 	"OpenCaseRequest":  "Opens a case of a path about a person. data is the path's input (for the application paths: kind, proposed_categories, region, specialities).",
 	"FireRequest":      "Fires one event on a case. expected_version is the case version the caller read; a stale one is refused with 409.",
 	"WorkflowPath":     "A path's table: states, events, who may fire them, the articles their guards cite, the tasks they open and close and the documents they produce.",
 	"PublicComplaint":  "A complaint from the public (Art. 20): kind 举报, 控告 or 申诉 (default 举报); name and contact optional; the officer's name or certificate number (at least one); the facts. org_unit_id: the department it is addressed to when no certificate on record is named.",
+	"LoginRequest":     "A login: the user's name and password.",
+	"SessionView":      "The caller (user), how they were authenticated (via: session or token) and, for a cookie session, the CSRF token to send in X-CSRF-Token and when the session expires.",
 	"ComplaintReceipt": "The receipt of a public complaint: the case number and a lookup code the complainant keeps (shown once; only its hash is stored).",
 }
 
@@ -284,8 +289,8 @@ type apiOp struct {
 // problemResponses are the error answers operations refer to.
 var problemResponses = map[int]struct{ name, descr string }{
 	http.StatusBadRequest:            {"BadRequest", "The request is malformed or its input invalid (请求有误); field names the culprit."},
-	http.StatusUnauthorized:          {"Unauthorized", "No valid bearer token (未登录)."},
-	http.StatusForbidden:             {"Forbidden", "The caller may see the object but not do this (无权操作)."},
+	http.StatusUnauthorized:          {"Unauthorized", "No valid bearer token or session cookie (未登录)."},
+	http.StatusForbidden:             {"Forbidden", "The caller may see the object but not do this (无权操作); or a request authenticated by the session cookie lacks its CSRF token in X-CSRF-Token (请求校验失败)."},
 	http.StatusNotFound:              {"NotFound", "No such object, or not in the caller's scope (未找到)."},
 	http.StatusConflict:              {"Conflict", "A stale version, a duplicate, or an event the case's state does not allow (版本冲突 / 当前状态不允许此操作)."},
 	http.StatusRequestEntityTooLarge: {"TooLarge", "The body is larger than 1 MiB."},
@@ -361,6 +366,18 @@ func buildOpenAPI() ([]byte, error) {
 				"Rate limited per client address (default 5 per 10 minutes): 429 with Retry-After. 503 when the server does not open the intake.",
 			body: schema(reflect.TypeFor[workflow.PublicComplaint]()), public: true, status: 201,
 			result: schema(reflect.TypeFor[workflow.ComplaintReceipt]()), errors: []int{400, 413, 415, 429, 503}},
+		{method: "POST", path: Prefix + "/session", id: "login", summary: "Log in with name and password: a session cookie and its CSRF token", tag: "session",
+			descr: "Sets the session cookie (__Host-certflow_session; certflow_session on a plain-HTTP development server): HttpOnly, Secure, " +
+				"SameSite=Lax, Path=/, expiring with the session. Every later request that changes something and is authenticated by the cookie must " +
+				"send csrf_token in X-CSRF-Token. The body must be application/json. Any failure (unknown name, wrong password, disabled or locked " +
+				"account) is the same 401; 5 failures in a row lock the account for 1 minute, doubling with each further lockout up to an hour.",
+			body: schema(reflect.TypeFor[loginRequest]()), public: true, status: 200,
+			result: schema(reflect.TypeFor[sessionView]()), errors: []int{400, 401, 413, 415}},
+		{method: "GET", path: Prefix + "/session", id: "getSession", summary: "Who is calling; for a cookie session, its CSRF token and expiry", tag: "session",
+			status: 200, result: schema(reflect.TypeFor[sessionView]()), errors: []int{401}},
+		{method: "DELETE", path: Prefix + "/session", id: "logout", summary: "Log out: end the cookie's session and delete the cookie", tag: "session",
+			descr:  "Needs X-CSRF-Token with the cookie. With a bearer token there is no session to end: 204 all the same.",
+			status: 204, errors: []int{401, 403}},
 		{method: "GET", path: Prefix + "/org-units", id: "listOrgUnits", summary: "List the org units the caller reaches", tag: "directory",
 			status: 200, result: list(reflect.TypeFor[workflow.OrgUnit]()), errors: []int{401}},
 		{method: "GET", path: Prefix + "/people", id: "listPeople", summary: "List the people the caller reaches, by ascending ID", tag: "people",
@@ -417,8 +434,69 @@ func buildOpenAPI() ([]byte, error) {
 			params: []obj{{"name": "name", "in": "path", "required": true, "description": "the path's name",
 				"schema": schema(reflect.TypeFor[workflow.PathName]())}},
 			status: 200, result: schema(reflect.TypeFor[workflowPath]()), errors: []int{401, 404}},
-		{method: "GET", path: Prefix + "/inbox", id: "inbox", summary: "List the open tasks of the caller's roles", tag: "cases",
-			params: paging, status: 200, result: list(reflect.TypeFor[workflow.InboxTask]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/inbox", id: "inbox", summary: "The caller's open tasks (待办), filtered and sorted, with badge counts", tag: "inbox",
+			descr: "The open tasks of every role the caller holds at a department, and, while a delegation (代理) to the caller runs, those of the delegator " +
+				"(on_behalf_of_user_id: pass it when firing). Left out: tasks of cases about the caller (or the delegator), and approvals of what they prepared. " +
+				"A task someone holds (claimed or 转交) shows to the others of its role with assignee_user_id: only its holder completes it. " +
+				"overdue marks a passed due date; the deadline sweep escalates those to the principal leader (GET /reminders). " +
+				"Keyset pages: next_cursor, with the same sort. counts are the badges of the whole inbox, whatever the filters.",
+			params: []obj{
+				query("path", "only tasks of cases of this path", schema(reflect.TypeFor[workflow.PathName]())),
+				query("state", "only tasks of cases in this state", obj{"type": "string"}),
+				query("kind", "only tasks of this kind", schema(reflect.TypeFor[workflow.TaskKind]())),
+				idQuery("org_unit_id", "only tasks of this department"),
+				query("due_before", "only tasks due before this date", obj{"type": "string", "format": "date"}),
+				query("overdue", "only tasks past their due date", obj{"type": "boolean"}),
+				query("claimed", "me: held by the caller (or a delegator); none: nobody holds them; others: someone else does",
+					obj{"type": "string", "enum": strs(workflow.ClaimFilters)}),
+				query("sort", "due (default; no due date last), priority (urged first, then due), age (oldest first)",
+					obj{"type": "string", "enum": strs(workflow.InboxSorts), "default": "due"}),
+				query("cursor", "next_cursor of the previous page, with the same sort", obj{"type": "string"}),
+				query("limit", fmt.Sprintf("page size, 1 to %d", maxLimit), obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": workflow.DefaultInboxLimit}),
+			},
+			status: 200, result: schema(reflect.TypeFor[workflow.InboxPage]()), errors: []int{400, 401}},
+		{method: "POST", path: Prefix + "/tasks/{id}/claim", id: "claimTask", summary: "Claim a group task (认领)", tag: "inbox",
+			descr: "The caller (or, with on_behalf_of_user_id, the delegator they stand in for) becomes the task's holder: only they complete it. " +
+				"409 when someone else holds it; claiming one's own again changes nothing (event absent). Recorded in the case history as task.claim. " +
+				"The body may be left out.",
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
+		{method: "POST", path: Prefix + "/tasks/{id}/unclaim", id: "unclaimTask", summary: "Give a held task back to its role", tag: "inbox",
+			descr:  "Only its holder may. Recorded as task.unclaim. The body may be left out.",
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 404, 409, 413, 415}},
+		{method: "POST", path: Prefix + "/tasks/{id}/reassign", id: "reassignTask", summary: "Give a task to a named user (转交), with a reason", tag: "inbox",
+			descr: "user_id and comment (the reason) required. The caller must be able to work on the task (its holder, or of its role while nobody holds it); " +
+				"the new holder must hold the task's role at its department and have no conflict with the case (not the person it is about, " +
+				"not the preparer of what the task approves): else 400 naming user_id. Recorded as task.reassign.",
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
+		{method: "POST", path: Prefix + "/tasks/{id}/remind", id: "remindTask", summary: "Urge a task (催办)", tag: "inbox",
+			descr: "Whoever reads the case by their own authority, and is not the person it is about, urges the task's holder (or its role): " +
+				"the task becomes urgent (priority 1) and the act is recorded as task.remind. Once per task per 24 hours: sooner is 429 with Retry-After. " +
+				"The body may be left out.",
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415, 429}},
+		{method: "POST", path: Prefix + "/cases/{id}/copies", id: "copyCase", summary: "Copy a case to users (抄送), who may then read it", tag: "inbox",
+			descr: "Someone who may act on the case now copies it to up to 20 users. They may read it (GET /cases/{id}, listed in GET /copies) but never act on it. " +
+				"A copy reaches only users with a role other than officer at the case's department or a department above it. Recorded as case.copy; " +
+				"users who had it already are skipped (event absent when all had).",
+			params: []obj{idParam("id", "the case's ID")}, body: schema(reflect.TypeFor[workflow.CopyInput]()), status: 200,
+			result: schema(reflect.TypeFor[workflow.CopyResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
+		{method: "GET", path: Prefix + "/copies", id: "listCopies", summary: "The cases copied to the caller (抄送我的)", tag: "inbox",
+			params: paging, status: 200, result: list(reflect.TypeFor[workflow.CopiedCase]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/delegations", id: "listDelegations", summary: "The delegations (代理) the caller gave or received", tag: "inbox",
+			params: paging, status: 200, result: list(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401}},
+		{method: "POST", path: Prefix + "/delegations", id: "createDelegation", summary: "Name a deputy (代理) for a date range", tag: "inbox",
+			descr: "From starts_on (default today) to ends_on, both included (China dates, at most 366 days), the deputy has the caller's roles: " +
+				"the caller's tasks show in the deputy's inbox, and the deputy fires events and acts on tasks with on_behalf_of_user_id, " +
+				"recorded as theirs on behalf of the caller. Never on a case about the deputy or the caller, nor an approval of what either prepared.",
+			body: schema(reflect.TypeFor[workflow.DelegationInput]()), status: 201,
+			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 403, 413, 415}},
+		{method: "POST", path: Prefix + "/delegations/{id}/revoke", id: "revokeDelegation", summary: "End a delegation now", tag: "inbox",
+			descr:  "Its delegator or its deputy may. The body is ignored (send {}). Revoking again keeps the first revocation.",
+			params: []obj{idParam("id", "the delegation's ID")}, body: obj{"type": "object"}, status: 200,
+			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/reminders", id: "reminders", summary: "List the unacknowledged reminders of the caller's roles", tag: "cases",
 			descr: "Reminders the daily deadline sweep fired, each once: certificate expiry 90 and 30 days ahead (Art. 15, 16) for the legal office " +
 				"of the managing department (自治区 HR for Ministry certificates), and overdue tasks escalated to the principal leader of the task's department. " +
@@ -436,6 +514,16 @@ func buildOpenAPI() ([]byte, error) {
 				query("state", "only cases in this state", obj{"type": "string"}),
 			}, paging...),
 			status: 200, result: list(reflect.TypeFor[workflow.Case]()), errors: []int{400, 401}},
+		{method: "GET", path: Prefix + "/cases/{id}/documents", id: "listCaseDocuments", summary: "List a case's documents and their rendering state", tag: "documents",
+			params: []obj{idParam("id", "the case's ID")}, status: 200, result: list(reflect.TypeFor[workflow.Document]()), errors: []int{400, 401, 404}},
+		{method: "GET", path: Prefix + "/cases/{id}/documents.pdf", id: "mergedCaseDocuments", summary: "Every rendered document of a case as one PDF", tag: "documents",
+			params: []obj{idParam("id", "the case's ID")}, status: 200, result: obj{"type": "string", "format": "binary"}, errors: []int{400, 401, 404, 409}},
+		{method: "GET", path: Prefix + "/people/{id}/documents", id: "listPersonDocuments", summary: "List the documents of every case about a person", tag: "documents",
+			params: []obj{personPath}, status: 200, result: list(reflect.TypeFor[workflow.Document]()), errors: []int{400, 401, 404}},
+		{method: "GET", path: Prefix + "/documents/{id}", id: "downloadDocument", summary: "Download a rendered document (PDF, ETag = SHA-256)", tag: "documents",
+			params: []obj{idParam("id", "the document's ID")}, status: 200, result: obj{"type": "string", "format": "binary"}, errors: []int{400, 401, 404, 409}},
+		{method: "GET", path: Prefix + "/documents/{id}/preview", id: "previewDocument", summary: "The document's HTML, as Chromium prints it", tag: "documents",
+			params: []obj{idParam("id", "the document's ID")}, status: 200, result: obj{"type": "string"}, errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/departure-blockers", id: "departureBlockers", summary: "Who blocks a departure (Art. 18)", tag: "supervision",
 			descr: "Every person with an open departure and at least one certificate not returned, in the caller's scope: the reason, since when, " +
 				"and each certificate with where it must be returned and its open return task.",
@@ -450,6 +538,14 @@ func buildOpenAPI() ([]byte, error) {
 				query("format", "xlsx (default) or csv", obj{"type": "string", "enum": []string{"xlsx", "csv"}}),
 			},
 			status: 200, result: obj{"type": "string", "format": "binary"}, errors: []int{400, 401, 404}},
+	}
+
+	// History rows are path events or acts on tasks (workflow.TaskActs);
+	// only the former may be fired, so the EventName enum stays the paths'.
+	if ev, ok := s.defs["Event"].(obj); ok {
+		acts := append(slices.Clone(te.events), strs(workflow.TaskActs)...)
+		ev["properties"].(obj)["event"] = obj{"type": "string", "enum": acts,
+			"description": "a path event, or an act on a task: " + strings.Join(strs(workflow.TaskActs), ", ")}
 	}
 
 	paths := obj{}
@@ -480,20 +576,26 @@ func buildOpenAPI() ([]byte, error) {
 				"certificates, and the cases that move them. Errors are RFC 9457 problem+json with a Chinese title.",
 		},
 		"servers":  []obj{{"url": "/"}},
-		"security": []obj{{"bearerAuth": []string{}}},
+		"security": []obj{{"bearerAuth": []string{}}, {"cookieAuth": []string{}}},
 		"tags": []obj{
-			{"name": "directory"}, {"name": "people"}, {"name": "cases"}, {"name": "certificates"}, {"name": "workflows"}, {"name": "public"}, {"name": "meta"},
+			{"name": "directory"}, {"name": "people"}, {"name": "cases"}, {"name": "inbox"}, {"name": "certificates"}, {"name": "workflows"}, {"name": "public"}, {"name": "session"}, {"name": "meta"},
 		},
 		"paths": paths,
 		"components": obj{
 			"securitySchemes": obj{"bearerAuth": obj{"type": "http", "scheme": "bearer",
-				"description": "An API token (cf_…) issued with `certflow user`."}},
+				"description": "An API token (cf_…) issued with `certflow user`."},
+				"cookieAuth": obj{"type": "apiKey", "in": "cookie", "name": SessionCookie,
+					"description": "The session cookie POST /api/v1/session sets (" + InsecureSessionCookie + " on a plain-HTTP development server). " +
+						"A request that changes something must also send the session's CSRF token in X-CSRF-Token."}},
 			"schemas": s.defs,
 			"parameters": obj{
 				"after": query("after", "keyset cursor: the last ID of the previous page (next_after)",
 					obj{"type": "integer", "format": "int64", "minimum": 0}),
 				"limit": query("limit", fmt.Sprintf("page size, 1 to %d", maxLimit),
 					obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit}),
+				"csrfToken": obj{"name": CSRFHeader, "in": "header", "required": false,
+					"description": "The session's CSRF token (csrf_token of POST or GET /api/v1/session): required when the session cookie authenticates the request, not with a bearer token.",
+					"schema":      obj{"type": "string"}},
 				"idempotencyKey": obj{"name": "Idempotency-Key", "in": "header", "required": false,
 					"description": "A key unique to this command (at most 200 characters): a retry with the same key and body returns the first answer and writes nothing; the same key with another body is refused with 400.",
 					"schema":      obj{"type": "string", "maxLength": 200}},
@@ -513,6 +615,9 @@ func (o apiOp) operation() obj {
 	params := slices.Clone(o.params)
 	if o.idempotent {
 		params = append(params, obj{"$ref": "#/components/parameters/idempotencyKey"})
+	}
+	if !o.public && o.method != http.MethodGet {
+		params = append(params, obj{"$ref": "#/components/parameters/csrfToken"})
 	}
 	if len(params) > 0 {
 		op["parameters"] = params

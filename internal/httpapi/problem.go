@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"certflow/workflow"
@@ -75,6 +77,7 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		guard *workflow.GuardError
 		input *workflow.InputError
 		trans *workflow.InvalidTransitionError
+		rate  *workflow.RateLimitError
 		p     problem
 	)
 	switch {
@@ -95,6 +98,9 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			detail = input.Field + ": " + input.Reason
 		}
 		p = problem{Type: problemInvalid, Title: "请求有误", Status: http.StatusBadRequest, Detail: detail, Field: input.Field}
+	case errors.As(err, &rate):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(rate.RetryAfter.Seconds())))))
+		p = problem{Type: problemRateLimited, Title: "操作过于频繁", Status: http.StatusTooManyRequests, Detail: err.Error()}
 	case errors.Is(err, workflow.ErrUnauthenticated):
 		p = problem{Type: problemUnauth, Title: "未登录", Status: http.StatusUnauthorized, Detail: err.Error()}
 		if w.Header().Get("WWW-Authenticate") == "" {

@@ -54,9 +54,7 @@ func TestPublicComplaint(t *testing.T) {
 	}
 
 	// The legal office of the department it was addressed to finds it in its inbox and reads it.
-	var inbox struct {
-		Items []workflow.InboxTask `json:"items"`
-	}
+	var inbox workflow.InboxPage
 	f.do(t, "GET", "/api/v1/inbox", clerkToken, "").decode(t, http.StatusOK, &inbox)
 	var caseID int64
 	for _, it := range inbox.Items {

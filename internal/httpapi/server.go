@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"certflow/internal/auth"
 	"certflow/workflow"
 )
 
@@ -25,17 +24,18 @@ const maxBodyBytes = 1 << 20
 
 // api holds what the handlers share.
 type api struct {
-	engine  *workflow.Engine
-	log     *slog.Logger
-	router  *chi.Mux
-	openapi []byte        // the OpenAPI document, built once
-	public  *publicIntake // nil: the public complaint intake answers 503
+	engine   *workflow.Engine
+	log      *slog.Logger
+	router   *chi.Mux
+	openapi  []byte        // the OpenAPI document, built once
+	public   *publicIntake // nil: the public complaint intake answers 503
+	sessions *sessions     // web sessions and password logins: session.go
 }
 
 // New returns the HTTP handler of the API: GET /healthz without
-// credentials, and every route under /api/v1, which needs a bearer token
-// (except the OpenAPI document itself, which holds no data). A nil logger
-// discards.
+// credentials, and every route under /api/v1, which needs a bearer token or
+// a session cookie (except the OpenAPI document itself, which holds no
+// data, the public complaint intake and the login). A nil logger discards.
 func New(engine *workflow.Engine, logger *slog.Logger) http.Handler {
 	return newAPI(engine, logger).router
 }
@@ -52,6 +52,7 @@ func newAPI(engine *workflow.Engine, logger *slog.Logger) *api {
 		panic(fmt.Sprintf("httpapi: openapi: %v", err))
 	}
 	a.openapi = doc
+	a.sessions = newSessions(engine, logger, Sessions{})
 	a.router = a.routes()
 	return a
 }
@@ -73,8 +74,12 @@ func (a *api) routes() *chi.Mux {
 	r.Route(Prefix, func(r chi.Router) {
 		r.Get("/openapi.json", a.getOpenAPI)
 		r.Post("/public/complaints", a.fileComplaint) // no login (Art. 20), rate limited: public.go
+		r.Post("/session", a.login)                   // log in: session.go
 		r.Group(func(r chi.Router) {
 			r.Use(a.authenticate)
+
+			r.Get("/session", a.getSession)
+			r.Delete("/session", a.logout)
 
 			r.Get("/org-units", a.listOrgUnits)
 
@@ -90,6 +95,11 @@ func (a *api) routes() *chi.Mux {
 			r.Get("/cases", a.listCases)
 			r.Post("/cases", a.openCase)
 			r.Get("/cases/{id}", a.getCase)
+			r.Get("/cases/{id}/documents", a.listDocuments)
+			r.Get("/cases/{id}/documents.pdf", a.mergedDocuments)
+			r.Get("/people/{id}/documents", a.listDocuments)
+			r.Get("/documents/{id}", a.downloadDocument)
+			r.Get("/documents/{id}/preview", a.previewDocument)
 			r.Post("/cases/{id}/events", a.fireEvent)
 
 			r.Get("/certificates", a.listCertificates)
@@ -98,6 +108,15 @@ func (a *api) routes() *chi.Mux {
 			r.Get("/workflows/{name}", a.getWorkflow)
 
 			r.Get("/inbox", a.inbox)
+			r.Post("/tasks/{id}/claim", a.taskAct((*workflow.Engine).ClaimTask, true))
+			r.Post("/tasks/{id}/unclaim", a.taskAct((*workflow.Engine).UnclaimTask, true))
+			r.Post("/tasks/{id}/reassign", a.taskAct((*workflow.Engine).ReassignTask, false))
+			r.Post("/tasks/{id}/remind", a.taskAct((*workflow.Engine).RemindTask, true))
+			r.Post("/cases/{id}/copies", a.copyCase)
+			r.Get("/copies", a.listCopies)
+			r.Get("/delegations", a.listDelegations)
+			r.Post("/delegations", a.createDelegation)
+			r.Post("/delegations/{id}/revoke", a.revokeDelegation)
 			r.Get("/reminders", a.reminders)
 			r.Post("/reminders/{id}/acknowledge", a.acknowledgeReminder)
 
@@ -117,27 +136,38 @@ func actor(ctx context.Context) *workflow.Actor {
 	return a
 }
 
-// authenticate resolves the bearer token to an actor, or answers 401.
+// authenticate resolves the caller, or answers 401: a bearer token when
+// the request has an Authorization header, else the session cookie, whose
+// state-changing requests must also carry the CSRF token (403 without).
 func (a *api) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Answers carry personal data (公民身份号码): never cache them.
 		w.Header().Set("Cache-Control", "no-store")
-		token, ok := bearerToken(r.Header.Get("Authorization"))
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="certflow"`)
-			a.writeError(w, r, fmt.Errorf("%w: send Authorization: Bearer <token>", workflow.ErrUnauthenticated))
-			return
-		}
-		act, err := auth.Authenticate(r.Context(), a.engine.Store(), token, a.engine.Now())
-		if err != nil {
-			if errors.Is(err, workflow.ErrUnauthenticated) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="certflow", error="invalid_token"`)
-				err = fmt.Errorf("%w: the token is unknown, expired or revoked", workflow.ErrUnauthenticated)
+		if h := r.Header.Get("Authorization"); h != "" {
+			token, ok := bearerToken(h)
+			if !ok {
+				a.writeError(w, r, fmt.Errorf("%w: send Authorization: Bearer <token>", workflow.ErrUnauthenticated))
+				return
 			}
-			a.writeError(w, r, err)
+			act, err := a.sessions.auth.Token(r.Context(), token)
+			if err != nil {
+				if errors.Is(err, workflow.ErrUnauthenticated) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="certflow", error="invalid_token"`)
+					err = fmt.Errorf("%w: the token is unknown, expired or revoked", workflow.ErrUnauthenticated)
+				}
+				a.writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, act)))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, act)))
+		if c, err := r.Cookie(a.sessions.cookie); err == nil && c.Value != "" {
+			if ctx, ok := a.authenticateSession(w, r, c.Value); ok {
+				next.ServeHTTP(w, r.WithContext(ctx))
+			}
+			return
+		}
+		a.writeError(w, r, fmt.Errorf("%w: send Authorization: Bearer <token>, or log in (POST %s/session)", workflow.ErrUnauthenticated, Prefix))
 	})
 }
 

@@ -39,3 +39,5 @@ func TestMigrationsMatch(t *testing.T) {
 		t.Fatalf("PostgreSQL %v, SQLite %v", pg, lite)
 	}
 }
+
+func BenchmarkInbox(b *testing.B) { storetest.BenchInbox(b, postgres.OpenTest) }

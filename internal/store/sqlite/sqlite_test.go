@@ -57,3 +57,5 @@ func BenchmarkFire(b *testing.B) {
 }
 
 func BenchmarkSupervision(b *testing.B) { storetest.BenchSupervision(b, open) }
+
+func BenchmarkInbox(b *testing.B) { storetest.BenchInbox(b, open) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"certflow/workflow"
 )
@@ -61,6 +62,36 @@ func (t *tx) MarkAttempt(ctx context.Context, id int64, msg string, final bool) 
 	return err
 }
 
+func (t *tx) DocumentsOf(ctx context.Context, caseID, personID int64) ([]workflow.Document, error) {
+	q, arg := `SELECT `+documentCols+` FROM documents WHERE case_id = $1 ORDER BY id`, caseID
+	if caseID == 0 {
+		q, arg = `SELECT `+prefixed("d.", documentCols)+` FROM documents d JOIN cases c ON c.id = d.case_id WHERE c.person_id = $1 ORDER BY d.id`, personID
+	}
+	rows, err := t.query(ctx, q, arg)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Document{}
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// prefixed qualifies every column of a list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (t *tx) FailedDocuments(ctx context.Context, n int) ([]workflow.Document, error) {
 	rows, err := t.query(ctx, `SELECT `+documentCols+` FROM documents WHERE state = 'failed' ORDER BY id LIMIT $1`, limit(n))
 	if err != nil {
@@ -91,4 +122,10 @@ func (t *tx) EventOf(ctx context.Context, id int64) (workflow.Event, error) {
 		Scan(&e.ID, &e.CaseID, &e.Seq, &e.Event, &e.From, &e.To, &e.Actor, &e.OnBehalfOf, &e.At, &e.Comment, &data)
 	e.Data = data
 	return e, notFound(t.s.interpret(err), "document", id)
+}
+
+func (t *tx) UserName(ctx context.Context, id int64) (string, error) {
+	var name string
+	err := t.queryRow(ctx, `SELECT name FROM users WHERE id = $1`, id).Scan(&name)
+	return name, notFound(t.s.interpret(err), "user", id)
 }

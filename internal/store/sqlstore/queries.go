@@ -425,20 +425,27 @@ func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, er
 
 func scanTask(r interface{ Scan(...any) error }, extra ...any) (workflow.Task, error) {
 	var tk workflow.Task
-	var closed sql.NullTime
-	dst := append([]any{&tk.ID, &tk.CaseID, &tk.Kind, &tk.Role, &tk.OrgUnitID, &tk.CertificateID, &tk.Status, &tk.DueOn, &tk.CreatedAt, &closed}, extra...)
+	var closed, assigned, reminded sql.NullTime
+	dst := append([]any{&tk.ID, &tk.CaseID, &tk.Kind, &tk.Role, &tk.OrgUnitID, &tk.CertificateID, &tk.Status, &tk.DueOn, &tk.CreatedAt, &closed,
+		&tk.AssigneeID, &assigned, &tk.Priority, &reminded}, extra...)
 	if err := r.Scan(dst...); err != nil {
 		return tk, err
 	}
 	tk.CreatedAt = tk.CreatedAt.UTC()
-	if closed.Valid {
-		at := closed.Time.UTC()
-		tk.ClosedAt = &at
-	}
+	tk.ClosedAt, tk.AssignedAt, tk.RemindedAt = utcPtr(closed), utcPtr(assigned), utcPtr(reminded)
 	return tk, nil
 }
 
-const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, COALESCE(t.certificate_id, 0), t.status, t.due_on, t.created_at, t.closed_at`
+func utcPtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	at := t.Time.UTC()
+	return &at
+}
+
+const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, COALESCE(t.certificate_id, 0), t.status, t.due_on, t.created_at, t.closed_at,
+	COALESCE(t.assignee_user_id, 0), t.assigned_at, t.priority, t.reminded_at`
 
 func (t *tx) CaseTasks(ctx context.Context, caseID int64) ([]workflow.Task, error) {
 	rows, err := t.query(ctx, sqlCaseTasks, caseID)
@@ -576,7 +583,7 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change) error {
 	for i := range ch.OpenTasks {
 		tk := &ch.OpenTasks[i]
 		if tk.ID, err = t.insert(ctx, sqlOpenTask,
-			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now); err != nil {
+			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now, c.Path, nullID(c.PersonID), c.Preparer); err != nil {
 			return err
 		}
 	}
@@ -599,36 +606,6 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change) error {
 		return nil
 	}
 	return t.s.jobs(ctx, t.tx, rows)
-}
-
-func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxTask, error) {
-	if len(q.Roles) == 0 {
-		return []workflow.InboxTask{}, nil
-	}
-	args := []any{q.After}
-	var ors []string
-	for _, b := range joinRoles(q.Roles) {
-		args = append(args, b.Role, b.OrgUnitID)
-		ors = append(ors, fmt.Sprintf("(t.role = $%d AND t.org_unit_id = $%d)", len(args)-1, len(args)))
-	}
-	args = append(args, limit(q.Limit))
-	rows, err := t.query(ctx, sqlInboxPrefix+strings.Join(ors, " OR ")+`)
-		ORDER BY t.id LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
-	out := []workflow.InboxTask{}
-	for rows.Next() {
-		var it workflow.InboxTask
-		tk, err := scanTask(rows, &it.CaseNumber, &it.Path, &it.State, &it.PersonName)
-		if err != nil {
-			return nil, err
-		}
-		it.Task = tk
-		out = append(out, it)
-	}
-	return out, t.s.interpret(rows.Err())
 }
 
 func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflow.IdempotencyRecord, error) {
@@ -754,18 +731,16 @@ const (
 	sqlUpdateCaseState = `UPDATE cases SET state = $1, version = version + 1, data = $2, certificate_id = $3, updated_at = $4 WHERE id = $5 AND version = $6`
 	sqlInsertEvent     = `INSERT INTO events (case_id, seq, event, from_state, to_state, actor_user_id, on_behalf_of_user_id, at, comment, data)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
-	sqlMoveCertificate       = `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`
-	sqlCloseTasks            = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`
-	sqlOpenTask              = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id`
+	sqlMoveCertificate = `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`
+	sqlCloseTasks      = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`
+	sqlOpenTask        = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id)
+		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10) RETURNING id`
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = 'open'`
 	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
 	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`
-	sqlInboxPrefix           = `SELECT ` + taskCols + `, c.number, c.path, c.state, COALESCE(p.name, '')
-		FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id
-		WHERE t.status = 'open' AND t.id > $1 AND (`
-	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
-	sqlSaveIdempotency  = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
-	sqlActorByTokenHash = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
+	sqlIdempotency           = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
+	sqlSaveIdempotency       = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlActorByTokenHash      = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
 		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`
 	sqlUserRoles         = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`
 	sqlCreateUser        = `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id`

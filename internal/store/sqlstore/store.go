@@ -94,6 +94,13 @@ func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
 	return s.inTx(ctx, true, fn)
 }
 
+// ViewLoose runs fn's reads without a transaction: each statement sees
+// its own snapshot. For reads that tolerate it (workflow.LooseViewer): on
+// PostgreSQL it saves the BEGIN and COMMIT round trips.
+func (s *Store) ViewLoose(ctx context.Context, fn func(workflow.Tx) error) error {
+	return fn(&tx{s: s})
+}
+
 func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
 	opts := &sql.TxOptions{}
 	if readOnly && s.dialect.Name == "postgres" {
@@ -198,7 +205,8 @@ func MigrationFiles(fsys fs.FS) ([]Migration, error) {
 	return out, nil
 }
 
-// tx implements workflow.Tx.
+// tx implements workflow.Tx: in a transaction, or, for ViewLoose, with
+// tx nil, statement by statement on the pool.
 type tx struct {
 	tx *sql.Tx
 	s  *Store
@@ -207,10 +215,25 @@ type tx struct {
 // SQLTx returns the underlying transaction, for enqueueing jobs in it.
 func (t *tx) SQLTx() *sql.Tx { return t.tx }
 
+// runner is where statements run: the transaction, or the pool.
+func (t *tx) runner() interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+} {
+	if t.tx == nil {
+		return t.s.db
+	}
+	return t.tx
+}
+
 // stmt returns the transaction's handle on the prepared statement for q,
 // or nil when q is not one of the prepared ones.
 func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if st := t.s.stmts[q]; st != nil {
+		if t.tx == nil {
+			return st
+		}
 		return t.tx.StmtContext(ctx, st)
 	}
 	return nil
@@ -220,14 +243,14 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return t.tx.QueryContext(ctx, q, args...)
+	return t.runner().QueryContext(ctx, q, args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, q, args...)
+	return t.runner().QueryRowContext(ctx, q, args...)
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
@@ -236,7 +259,7 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	if st := t.stmt(ctx, q); st != nil {
 		r, err = st.ExecContext(ctx, args...)
 	} else {
-		r, err = t.tx.ExecContext(ctx, q, args...)
+		r, err = t.runner().ExecContext(ctx, q, args...)
 	}
 	return r, t.s.interpret(err)
 }

@@ -87,6 +87,7 @@ func (t *tx) OverdueTasks(ctx context.Context, q workflow.OverdueQuery) ([]workf
 			return nil, err
 		}
 		o.Task = tk
+		o.Overdue = true
 		o.DaysOverdue = int(q.Today.Time().Sub(tk.DueOn.Time()).Hours() / 24)
 		out = append(out, o)
 	}

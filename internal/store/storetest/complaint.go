@@ -65,7 +65,7 @@ func (w *World) publicActor(name string) *workflow.Actor {
 // caseByNumber finds the case numbered n as user (through user's inbox).
 func (w *World) caseByNumber(user, n string) workflow.CaseView {
 	w.T.Helper()
-	inbox, err := w.Engine.Inbox(w.Ctx, w.Actor(user), 0, 500)
+	inbox, err := w.inboxItems(w.Actor(user), 500)
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func testComplaint(t *testing.T, open Opener) {
 		if d := complaintData(t, v); d.SuspensionGround != 2 || d.SuspensionCertificateID != v.CertificateID {
 			t.Fatalf("data %+v", d)
 		}
-		if inbox, _ := w.Engine.Inbox(w.Ctx, w.Actor("leader"), 0, 500); !hasTask(inbox, sus[0].ID, workflow.TaskDecideSuspension) {
+		if inbox, _ := w.inboxItems(w.Actor("leader"), 500); !hasTask(inbox, sus[0].ID, workflow.TaskDecideSuspension) {
 			t.Fatalf("the principal leader has no decision task: %+v", inbox)
 		}
 		if _, err := w.Fire("clerk", v, workflow.EvNotify, "", `{"method":"无法告知"}`); !isInput(err) {

@@ -92,7 +92,7 @@ func testPlatform(t *testing.T, open Opener) {
 		w.T = t
 		v := w.openAs("region-hr", workflow.OpenCaseInput{Path: workflow.PathHRNotice, OrgUnitID: w.Data.Units["region"],
 			Data: json.RawMessage(`{"subject":"网络学院学习成绩","content":"周杰 95分"}`)})
-		inbox, err := w.Engine.Inbox(w.Ctx, w.Actor("region-clerk"), 0, 50)
+		inbox, err := w.inboxItems(w.Actor("region-clerk"), 50)
 		if err != nil {
 			t.Fatal(err)
 		}

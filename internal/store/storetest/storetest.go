@@ -154,7 +154,7 @@ func raw(s string) json.RawMessage {
 func (w *World) Counts() map[string]int {
 	w.T.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"cases", "events", "tasks", "documents", "certificates", "idempotency", "people", "trainings", "river_job"} {
+	for _, table := range []string{"cases", "events", "tasks", "documents", "certificates", "idempotency", "people", "trainings", "river_job", "delegations", "case_watchers"} {
 		var n int
 		if err := w.Store.DB().QueryRowContext(w.Ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			w.T.Fatalf("count %s: %v", table, err)
@@ -180,4 +180,5 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Supervision", func(t *testing.T) { testSupervision(t, open) })
 	t.Run("Loss", func(t *testing.T) { testLoss(t, open) })
 	t.Run("Complaint", func(t *testing.T) { testComplaint(t, open) })
+	t.Run("Inbox", func(t *testing.T) { testInbox(t, open) })
 }

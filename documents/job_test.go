@@ -1,0 +1,302 @@
+package documents_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"certflow/documents"
+	"certflow/internal/demo"
+	"certflow/internal/jobs"
+	"certflow/internal/store/sqlite"
+	"certflow/internal/store/sqlstore"
+	"certflow/workflow"
+)
+
+var now = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
+
+type world struct {
+	ctx    context.Context
+	store  *sqlstore.Store
+	queue  *sqlstore.Queue
+	engine *workflow.Engine
+	data   *demo.Data
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	s, q, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.DB().Close() })
+	e, err := workflow.NewEngine(s, workflow.Options{Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := demo.Load(ctx, s, workflow.MustDate("2026-03-10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{ctx, s, q, e, d}
+}
+
+func (w *world) actor(t *testing.T, name string) *workflow.Actor {
+	a, err := w.data.Actor(w.ctx, w.store, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// receive walks an application for 张伟 to receipt: 登记表, 审批表,
+// 签收单 and the platform-entry 登记（变更）表 are queued on the way.
+func (w *world) receive(t *testing.T) workflow.CaseView {
+	t.Helper()
+	v, err := w.engine.OpenCase(w.ctx, w.actor(t, "clerk"), workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.data.People["zhangwei"],
+		Data: json.RawMessage(`{"proposed_categories":["安全生产监督管理","应急管理"],"region":"天山区行政区域"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		user string
+		ev   workflow.EventName
+		data string
+	}{
+		{"clerk", workflow.EvSubmitForApproval, ""},
+		{"leader", workflow.EvApprove, ""},
+		{"clerk", workflow.EvSubmitToIssuer, ""},
+		{"justice", workflow.EvIssue, `{"number":"新0102-2026-0007","valid_until":"2031-03-09"}`},
+		{"clerk", workflow.EvRecordReceipt, ""},
+	} {
+		res, err := w.engine.Fire(w.ctx, workflow.Command{Actor: w.actor(t, s.user), CaseID: v.ID, Event: s.ev, ExpectedVersion: v.Version, Comment: "同意", Input: json.RawMessage(s.data)})
+		if err != nil {
+			t.Fatalf("%s: %v", s.ev, err)
+		}
+		v.Version = res.Case.Version
+	}
+	return v
+}
+
+func (w *world) documents(t *testing.T) []workflow.Document {
+	t.Helper()
+	var docs []workflow.Document
+	err := w.store.View(w.ctx, func(tx workflow.Tx) error {
+		dt, err := workflow.Documents(tx)
+		if err != nil {
+			return err
+		}
+		cases, err := tx.ListCases(w.ctx, workflow.CaseFilter{Scope: workflow.Scope{All: true}, Limit: 100})
+		if err != nil {
+			return err
+		}
+		for _, c := range cases {
+			ds, err := dt.DocumentsOf(w.ctx, c.ID, 0)
+			if err != nil {
+				return err
+			}
+			docs = append(docs, ds...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs
+}
+
+func (w *world) content(t *testing.T, d workflow.Document) []byte {
+	var b []byte
+	err := w.store.View(w.ctx, func(tx workflow.Tx) error {
+		dt, _ := workflow.Documents(tx)
+		var err error
+		b, err = dt.DocumentContent(w.ctx, d.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func job(d workflow.Document, attempt int) *river.Job[workflow.DocumentJob] {
+	return &river.Job[workflow.DocumentJob]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: 3},
+		Args: workflow.DocumentJob{ID: d.ID, CaseID: d.CaseID, Doc: d.Kind}}
+}
+
+func needTools(t *testing.T) {
+	for _, tool := range []string{"/usr/bin/chromium", "pdftotext"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is required in CI", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+}
+
+func text(t *testing.T, pdf []byte) string {
+	path := filepath.Join(t.TempDir(), "d.pdf")
+	os.WriteFile(path, pdf, 0o644)
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// TestWorkerRendersOnce: every queued document of a real case renders
+// from the stored data, is stored with its hash, and a retried job leaves
+// it as it is.
+func TestWorkerRendersOnce(t *testing.T) {
+	needTools(t)
+	w := newWorld(t)
+	v := w.receive(t)
+	r, err := documents.NewChromiumRenderer(documents.ChromiumOptions{Tabs: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	worker := &documents.Worker{Engine: w.engine, Renderer: r}
+	docs := w.documents(t)
+	kinds := map[workflow.DocKind]bool{}
+	for _, d := range docs {
+		kinds[d.Kind] = true
+		if err := worker.Work(w.ctx, job(d, 1)); err != nil {
+			t.Fatalf("%s: %v", d.Kind, err)
+		}
+	}
+	for _, k := range []workflow.DocKind{workflow.DocRegistrationForm, workflow.DocCategoryProposal, workflow.DocReceipt, workflow.DocInfoChange} {
+		if !kinds[k] {
+			t.Errorf("no %s queued", k)
+		}
+	}
+	for _, d := range w.documents(t) {
+		if d.State != workflow.DocRendered {
+			t.Fatalf("%s: %s %s", d.Kind, d.State, d.Error)
+		}
+		pdf := w.content(t, d)
+		sum := sha256.Sum256(pdf)
+		if hex.EncodeToString(sum[:]) != d.SHA256 || int64(len(pdf)) != d.Size || d.TemplateVersion == "" {
+			t.Fatalf("%s: stored %d bytes, hash %s", d.Kind, len(pdf), d.SHA256)
+		}
+		txt := text(t, pdf)
+		if !strings.Contains(txt, "张伟") || !strings.Contains(txt, "650102-2026-") {
+			t.Fatalf("%s: text lacks the person or the case number:\n%s", d.Kind, txt)
+		}
+		if !strings.HasPrefix(d.FileName, d.Title+"-张伟-") {
+			t.Fatalf("file name %q", d.FileName)
+		}
+		// A retry of the same job changes nothing.
+		if err := worker.Work(w.ctx, job(d, 2)); err != nil {
+			t.Fatal(err)
+		}
+		var again workflow.Document
+		w.store.View(w.ctx, func(tx workflow.Tx) error {
+			dt, _ := workflow.Documents(tx)
+			again, _ = dt.Document(w.ctx, d.ID)
+			return nil
+		})
+		if again.SHA256 != d.SHA256 || !again.RenderedAt.Equal(*d.RenderedAt) {
+			t.Fatalf("%s re-rendered", d.Kind)
+		}
+	}
+	_ = v
+}
+
+// TestWorkerFailsLoudly: a renderer that keeps failing leaves the document
+// pending with its error until the last attempt, then failed; rerender
+// queues it again.
+func TestWorkerFailsLoudly(t *testing.T) {
+	w := newWorld(t)
+	w.receive(t)
+	broken := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		http.Error(rw, "chromium crashed", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	r, err := documents.NewGotenbergRenderer(documents.GotenbergOptions{URL: broken.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := &documents.Worker{Engine: w.engine, Renderer: r}
+	d := w.documents(t)[0]
+	if err := worker.Work(w.ctx, job(d, 1)); err == nil {
+		t.Fatal("a failing renderer succeeded")
+	}
+	if got := w.documents(t)[0]; got.State != workflow.DocPending || got.Attempts != 1 || !strings.Contains(got.Error, "500") {
+		t.Fatalf("after attempt 1: %+v", got)
+	}
+	if err := worker.Work(w.ctx, job(d, 3)); err == nil {
+		t.Fatal("a failing renderer succeeded")
+	}
+	if got := w.documents(t)[0]; got.State != workflow.DocFailed || got.Attempts != 2 || got.Error == "" {
+		t.Fatalf("after the last attempt: %+v", got)
+	}
+	n, err := documents.Rerender(w.ctx, w.engine, func(ctx context.Context, tx workflow.Tx, j workflow.DocumentJob) error { return nil })
+	if err != nil || n != 1 {
+		t.Fatalf("rerender: %d %v", n, err)
+	}
+	if got := w.documents(t)[0]; got.State != workflow.DocPending || got.Attempts != 0 {
+		t.Fatalf("after rerender: %+v", got)
+	}
+}
+
+// TestDocumentsThroughRiver: with River working, a transition's documents
+// get rendered in the background; the transition never waited for them.
+func TestDocumentsThroughRiver(t *testing.T) {
+	needTools(t)
+	w := newWorld(t)
+	r, err := documents.NewChromiumRenderer(documents.ChromiumOptions{Tabs: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	worker := &documents.Worker{Engine: w.engine, Renderer: r}
+	client, err := w.queue.Work(jobs.Config(w.engine, jobs.Options{
+		Logger:   slog.New(slog.DiscardHandler),
+		Register: []func(*river.Workers){func(ws *river.Workers) { river.AddWorker(ws, worker) }},
+		Queues:   map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	w.receive(t)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		docs := w.documents(t)
+		done := 0
+		for _, d := range docs {
+			if d.State == workflow.DocRendered {
+				done++
+			}
+			if d.State == workflow.DocFailed {
+				t.Fatalf("%s failed: %s", d.Kind, d.Error)
+			}
+		}
+		if done == len(docs) && done >= 4 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rendered %d of %d", done, len(docs))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

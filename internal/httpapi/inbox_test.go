@@ -1,0 +1,356 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"certflow/internal/auth"
+	"certflow/internal/store/postgres"
+	"certflow/internal/store/sqlite"
+	"certflow/internal/store/sqlstore"
+	"certflow/internal/store/storetest"
+	"certflow/workflow"
+)
+
+const (
+	principal2Token = "cf_test_principal2" // principal_leader at 乌鲁木齐
+	liaisonToken    = "cf_test_liaison"    // justice_liaison at 乌鲁木齐
+)
+
+// userID returns the ID of user name.
+func (f *fixture) userID(t *testing.T, name string) int64 {
+	t.Helper()
+	var id int64
+	err := f.engine.Store().View(context.Background(), func(tx workflow.Tx) error {
+		a, err := tx.ActorByName(context.Background(), name)
+		id = a.UserID
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// pendingTask opens and submits an application for person; it returns the
+// case and its approval task.
+func (f *fixture) pendingTask(t *testing.T, person int64) (workflow.CaseView, workflow.Task) {
+	t.Helper()
+	c := f.openCase(t, person)
+	var v workflow.CaseView
+	f.do(t, "POST", "/api/v1/cases/"+itoa(c.ID)+"/events", clerkToken, `{"event":"submit_for_approval","expected_version":1}`).decode(t, http.StatusOK, &v)
+	for _, tk := range v.Tasks {
+		if tk.Kind == workflow.TaskApprove && tk.Status == workflow.TaskOpen {
+			return v, tk
+		}
+	}
+	t.Fatalf("no approval task: %+v", v.Tasks)
+	return v, workflow.Task{}
+}
+
+func TestInboxAPI(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	for _, u := range []struct {
+		name, token string
+		role        workflow.Role
+	}{{"principal2", principal2Token, workflow.RolePrincipal}, {"liaison", liaisonToken, workflow.RoleJustice}} {
+		if _, _, err := auth.AddUser(ctx, f.engine.Store(), u.name, 0, []workflow.RoleBinding{{Role: u.role, OrgUnitID: f.pref}}, u.token, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1, t1 := f.pendingTask(t, f.ready)
+	c2, t2 := f.pendingTask(t, f.ready)
+	principal, principal2, clerk := f.userID(t, "principal"), f.userID(t, "principal2"), f.userID(t, "clerk")
+
+	t.Run("list, filters, pages, badges", func(t *testing.T) {
+		var p workflow.InboxPage
+		f.do(t, "GET", "/api/v1/inbox", principalToken, "").decode(t, http.StatusOK, &p)
+		if len(p.Items) != 2 || p.Counts.Total != 2 || p.Counts.Unclaimed != 2 || len(p.Counts.ByPath) != 1 || p.NextCursor != "" {
+			t.Fatalf("inbox %+v", p)
+		}
+		var page1, page2 workflow.InboxPage
+		f.do(t, "GET", "/api/v1/inbox?sort=age&limit=1", principalToken, "").decode(t, http.StatusOK, &page1)
+		f.do(t, "GET", "/api/v1/inbox?sort=age&limit=1&cursor="+page1.NextCursor, principalToken, "").decode(t, http.StatusOK, &page2)
+		if len(page1.Items) != 1 || len(page2.Items) != 1 || page1.Items[0].ID != t1.ID || page2.Items[0].ID != t2.ID {
+			t.Fatalf("pages %+v / %+v", page1.Items, page2.Items)
+		}
+		var none workflow.InboxPage
+		f.do(t, "GET", "/api/v1/inbox?path=departure&overdue=true&claimed=me&due_before=2026-03-01&org_unit_id="+itoa(f.pref), principalToken, "").decode(t, http.StatusOK, &none)
+		if len(none.Items) != 0 || none.Counts.Total != 2 {
+			t.Fatalf("filtered %+v", none)
+		}
+		for query, field := range map[string]string{
+			"sort=random": "sort", "claimed=maybe": "claimed", "path=nowhere": "path", "due_before=2026-13-01": "due_before",
+			"overdue=maybe": "overdue", "limit=0": "limit", "cursor=@@": "cursor", "org_unit_id=x": "org_unit_id",
+			"sort=due&cursor=" + page1.NextCursor: "cursor",
+		} {
+			if p := f.do(t, "GET", "/api/v1/inbox?"+query, principalToken, "").problemOf(t, http.StatusBadRequest, "/api/v1/inbox"); p.Field != field {
+				t.Errorf("%s: field %q, want %q", query, p.Field, field)
+			}
+		}
+		f.do(t, "GET", "/api/v1/inbox", "", "").problemOf(t, http.StatusUnauthorized, "/api/v1/inbox")
+	})
+
+	t.Run("claim, conflict, unclaim", func(t *testing.T) {
+		path := "/api/v1/tasks/" + itoa(t1.ID)
+		var res workflow.TaskActResult
+		f.do(t, "POST", path+"/claim", principalToken, "").decode(t, http.StatusOK, &res)
+		if res.Task.AssigneeID != principal || res.Event == nil || res.Event.Event != workflow.ActClaim || res.Event.Seq != c1.Version+1 {
+			t.Fatalf("claim %+v", res)
+		}
+		f.do(t, "POST", path+"/claim", principal2Token, `{}`).problemOf(t, http.StatusConflict, path+"/claim")
+		f.do(t, "POST", path+"/unclaim", principal2Token, "").problemOf(t, http.StatusConflict, path+"/unclaim")
+		f.do(t, "POST", path+"/claim", clerkToken, "").problemOf(t, http.StatusForbidden, path+"/claim")
+		f.do(t, "POST", path+"/claim", outsiderToken, "").problemOf(t, http.StatusNotFound, path+"/claim")
+		f.do(t, "POST", "/api/v1/tasks/999999/claim", principalToken, "").problemOf(t, http.StatusNotFound, "/api/v1/tasks/999999/claim")
+		f.do(t, "POST", path+"/claim", principalToken, `{"comment":1}`).problemOf(t, http.StatusBadRequest, path+"/claim")
+		var theirs workflow.InboxPage
+		f.do(t, "GET", "/api/v1/inbox?claimed=others", principal2Token, "").decode(t, http.StatusOK, &theirs)
+		if len(theirs.Items) != 1 || theirs.Items[0].AssigneeName != "principal" || theirs.Counts.ClaimedByOthers != 1 {
+			t.Fatalf("principal2 sees %+v", theirs)
+		}
+		// Completing the task is firing its event; only the holder may.
+		v := f.caseView(t, c1.ID)
+		body := `{"event":"approve","expected_version":` + itoa(v.Version) + `}`
+		f.do(t, "POST", "/api/v1/cases/"+itoa(c1.ID)+"/events", principal2Token, body).problemOf(t, http.StatusConflict, "/api/v1/cases/"+itoa(c1.ID)+"/events")
+		res = workflow.TaskActResult{}
+		f.do(t, "POST", path+"/unclaim", principalToken, "").decode(t, http.StatusOK, &res)
+		if res.Task.AssigneeID != 0 || res.Event.Event != workflow.ActUnclaim {
+			t.Fatalf("unclaim %+v", res)
+		}
+	})
+
+	t.Run("reassign", func(t *testing.T) {
+		path := "/api/v1/tasks/" + itoa(t1.ID) + "/reassign"
+		if p := f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_id":%d,"comment":"出差"}`, clerk)).problemOf(t, http.StatusBadRequest, path); p.Field != "user_id" {
+			t.Fatalf("to the clerk: %+v", p)
+		}
+		if p := f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_id":%d}`, principal2)).problemOf(t, http.StatusBadRequest, path); p.Field != "comment" {
+			t.Fatalf("without a reason: %+v", p)
+		}
+		f.do(t, "POST", path, principalToken, "").problemOf(t, http.StatusBadRequest, path)
+		var res workflow.TaskActResult
+		f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_id":%d,"comment":"本人出差"}`, principal2)).decode(t, http.StatusOK, &res)
+		if res.Task.AssigneeID != principal2 || res.Event.Comment != "本人出差" {
+			t.Fatalf("reassigned %+v", res)
+		}
+	})
+
+	t.Run("remind, rate limited", func(t *testing.T) {
+		path := "/api/v1/tasks/" + itoa(t2.ID) + "/remind"
+		var res workflow.TaskActResult
+		f.do(t, "POST", path, clerkToken, `{"comment":"请尽快审批"}`).decode(t, http.StatusOK, &res)
+		if res.Task.Priority != workflow.PriorityUrgent || res.Event.Event != workflow.ActRemind {
+			t.Fatalf("remind %+v", res)
+		}
+		r := f.do(t, "POST", path, clerkToken, "")
+		if p := r.problemOf(t, http.StatusTooManyRequests, path); p.Type != problemRateLimited {
+			t.Fatalf("again: %+v", p)
+		}
+		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 86000 || s > 86400 {
+			t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+		}
+	})
+
+	t.Run("copy: read, never act", func(t *testing.T) {
+		path := "/api/v1/cases/" + itoa(c2.ID) + "/copies"
+		outsider, liaison := f.userID(t, "outsider"), f.userID(t, "liaison")
+		f.do(t, "GET", "/api/v1/cases/"+itoa(c2.ID), liaisonToken, "").problemOf(t, http.StatusNotFound, "/api/v1/cases/"+itoa(c2.ID))
+		if p := f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_ids":[%d]}`, outsider)).problemOf(t, http.StatusBadRequest, path); p.Field != "user_ids" {
+			t.Fatalf("to another city: %+v", p)
+		}
+		f.do(t, "POST", path, officerToken, fmt.Sprintf(`{"user_ids":[%d]}`, liaison)).problemOf(t, http.StatusForbidden, path)
+		var res workflow.CopyResult
+		f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_ids":[%d],"comment":"请知悉"}`, liaison)).decode(t, http.StatusOK, &res)
+		if len(res.UserIDs) != 1 || res.Event == nil {
+			t.Fatalf("copy %+v", res)
+		}
+		var copies page[workflow.CopiedCase]
+		f.do(t, "GET", "/api/v1/copies", liaisonToken, "").decode(t, http.StatusOK, &copies)
+		if len(copies.Items) != 1 || copies.Items[0].CaseID != c2.ID || copies.Items[0].CopiedByName != "principal" {
+			t.Fatalf("copies %+v", copies)
+		}
+		var v workflow.CaseView
+		f.do(t, "GET", "/api/v1/cases/"+itoa(c2.ID), liaisonToken, "").decode(t, http.StatusOK, &v)
+		if len(v.Allowed) != 0 {
+			t.Fatalf("a copy may %v", v.Allowed)
+		}
+		f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", liaisonToken, `{"event":"withdraw","expected_version":`+itoa(v.Version)+`,"comment":"x"}`).
+			problemOf(t, http.StatusNotFound, "/api/v1/cases/"+itoa(c2.ID)+"/events")
+	})
+
+	t.Run("delegation", func(t *testing.T) {
+		// The clerk prepared every case here, so may approve none, not even
+		// as a deputy: the liaison stands in for the principal.
+		liaison := f.userID(t, "liaison")
+		var d workflow.Delegation
+		f.do(t, "POST", "/api/v1/delegations", principalToken, fmt.Sprintf(`{"deputy_user_id":%d,"ends_on":"2026-03-20","reason":"出差"}`, clerk)).
+			decode(t, http.StatusCreated, &d)
+		var p workflow.InboxPage
+		f.do(t, "GET", "/api/v1/inbox", clerkToken, "").decode(t, http.StatusOK, &p)
+		if len(p.Items) != 0 {
+			t.Fatalf("the preparer, as deputy, is given approvals: %+v", p.Items)
+		}
+		f.do(t, "POST", "/api/v1/delegations", principalToken, fmt.Sprintf(`{"deputy_user_id":%d,"ends_on":"2026-03-20","reason":"出差"}`, liaison)).
+			decode(t, http.StatusCreated, &d)
+		if !d.Active || d.StartsOn != workflow.MustDate("2026-03-10") || d.DelegatorID != principal {
+			t.Fatalf("delegation %+v", d)
+		}
+		if p := f.do(t, "POST", "/api/v1/delegations", principalToken, `{"deputy_user_id":1,"ends_on":"2026-03-01"}`).problemOf(t, http.StatusBadRequest, "/api/v1/delegations"); p.Field != "ends_on" {
+			t.Fatalf("in the past: %+v", p)
+		}
+		var list page[workflow.Delegation]
+		f.do(t, "GET", "/api/v1/delegations", liaisonToken, "").decode(t, http.StatusOK, &list)
+		if len(list.Items) != 1 || list.Items[0].ID != d.ID {
+			t.Fatalf("the liaison's delegations %+v", list)
+		}
+		f.do(t, "GET", "/api/v1/inbox", liaisonToken, "").decode(t, http.StatusOK, &p)
+		var it *workflow.InboxTask
+		for i := range p.Items {
+			if p.Items[i].ID == t2.ID {
+				it = &p.Items[i]
+			}
+		}
+		if it == nil || it.OnBehalfOf != principal || p.Counts.Delegated == 0 {
+			t.Fatalf("the deputy's inbox %+v", p)
+		}
+		events := "/api/v1/cases/" + itoa(c2.ID) + "/events"
+		f.do(t, "POST", events, liaisonToken, `{"event":"approve","expected_version":`+itoa(it.CaseVersion)+`}`).problemOf(t, http.StatusNotFound, events)
+		var v workflow.CaseView
+		f.do(t, "POST", events, liaisonToken, fmt.Sprintf(`{"event":"approve","expected_version":%d,"comment":"同意（代）","on_behalf_of_user_id":%d}`, it.CaseVersion, principal)).
+			decode(t, http.StatusOK, &v)
+		last := v.History[len(v.History)-1]
+		if v.State != workflow.AppApproved || last.Actor != liaison || last.OnBehalfOf != principal {
+			t.Fatalf("approved on behalf: %s, %+v", v.State, last)
+		}
+		revoke := "/api/v1/delegations/" + itoa(d.ID) + "/revoke"
+		f.do(t, "POST", revoke, outsiderToken, `{}`).problemOf(t, http.StatusNotFound, revoke)
+		f.do(t, "POST", revoke, principalToken, `{}`).decode(t, http.StatusOK, &d)
+		if d.Active || d.RevokedBy != principal {
+			t.Fatalf("revoked %+v", d)
+		}
+	})
+}
+
+// BenchmarkInboxHTTP measures the whole GET /api/v1/inbox — bearer token,
+// inbox, JSON — over loopback HTTP on the region data set of
+// storetest.NewInboxRegion (1,000,000 tasks, 5,000 users), on both stores:
+// 50 clients in a closed loop (each sends its next request when the last
+// answer arrived: the server's capacity), and 50 clients at a fixed
+// arrival rate (latency measured from when a request was due, so queueing
+// is counted).
+func BenchmarkInboxHTTP(b *testing.B) {
+	ctx := context.Background()
+	stores := []struct {
+		name string
+		open storetest.Opener
+	}{
+		{"sqlite", func(tb testing.TB) *sqlstore.Store {
+			s, _, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "bench.db"))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { s.DB().Close() })
+			return s
+		}},
+		{"postgres", postgres.OpenTest},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			rg := storetest.NewInboxRegion(b, st.open, 5000)
+			srv := httptest.NewServer(newAPI(rg.Engine, nil).router)
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100, MaxConnsPerHost: 100}}
+			var tokens []string
+			for _, u := range rg.Users {
+				tokens = append(tokens, rg.Tokens[u.UserID])
+			}
+			get := func(i int) error {
+				req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/inbox", nil)
+				req.Header.Set("Authorization", "Bearer "+tokens[i%len(tokens)])
+				res, err := client.Do(req)
+				if err != nil {
+					return err
+				}
+				_, err = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if err == nil && res.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %d", res.StatusCode)
+				}
+				return err
+			}
+			for i := range 500 { // warm the connections and caches
+				if err := get(i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			const clients = 50
+			b.Run("closed-loop/clients=50", func(b *testing.B) {
+				loadHTTP(b, clients, 0, get)
+			})
+			for _, rate := range []int{50, 500} {
+				b.Run(fmt.Sprintf("open-loop/clients=50/rate=%d", rate), func(b *testing.B) {
+					loadHTTP(b, clients, rate, get)
+				})
+			}
+		})
+	}
+}
+
+// loadHTTP sends b.N requests from clients goroutines: back to back when
+// rate is 0, else at rate requests per second in all, each client on its
+// own schedule; it reports p50, p99 and requests/s.
+func loadHTTP(b *testing.B, clients, rate int, get func(i int) error) {
+	var next atomic.Int64
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			due := start.Add(time.Duration(c) * time.Second / time.Duration(max(rate, 1)))
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				t0 := time.Now()
+				if rate > 0 {
+					time.Sleep(time.Until(due))
+					t0 = due // queueing behind a late answer counts
+					due = due.Add(time.Duration(clients) * time.Second / time.Duration(rate))
+				}
+				if err := get(i); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[c] = append(lat[c], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		b.Fatal("no answers")
+	}
+	storetest.ReportLatencies(b, all)
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
+}

@@ -1,0 +1,425 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"certflow/workflow"
+)
+
+var _ workflow.InboxTx = (*tx)(nil)
+
+// noDue is where tasks without a due date sort (workflow.NoDueDate): the
+// databases disagree on where NULL goes, so the inbox never sorts on it.
+const noDue = "'9999-12-31'"
+
+// dueKey is the due-date sort key of a task row.
+const dueKey = "COALESCE(t.due_on, " + noDue + ")"
+
+// sqlArgs numbers the parameters of a statement as it is built.
+type sqlArgs []any
+
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+func (a *sqlArgs) list(vs []int64) string {
+	marks := make([]string, len(vs))
+	for i, v := range vs {
+		marks[i] = a.add(v)
+	}
+	return strings.Join(marks, ", ")
+}
+
+// inboxWhere is the filter of one source of an inbox on the tasks row t:
+// its (role, department), its conflicts and the caller's, and, unless
+// counting, the page's filters and keyset. For the priority order a
+// branch reads one priority level (level ≥ 0). Every column it reads is
+// in the partial indexes of migration 003, so the database reads an index
+// alone.
+func inboxWhere(q workflow.InboxQuery, s workflow.InboxSource, counting bool, level int, args *sqlArgs) string {
+	w := "t.status = 'open' AND t.role = " + args.add(s.Role) + " AND t.org_unit_id = " + args.add(s.OrgUnitID)
+	for _, c := range [][2]int64{{q.ExcludePerson, q.ExcludePreparer}, {s.ExcludePerson, s.ExcludePreparer}} {
+		if c[0] != 0 {
+			w += " AND COALESCE(t.subject_person_id, 0) <> " + args.add(c[0])
+		}
+		if c[1] != 0 && len(q.BarredKinds) > 0 {
+			kinds := make([]string, len(q.BarredKinds))
+			for i, k := range q.BarredKinds {
+				kinds[i] = args.add(k)
+			}
+			w += " AND NOT (COALESCE(t.preparer_user_id, 0) = " + args.add(c[1]) + " AND t.kind IN (" + strings.Join(kinds, ", ") + "))"
+		}
+	}
+	if counting {
+		return w
+	}
+	f := q.Filter
+	if f.Path != "" {
+		w += " AND t.path = " + args.add(f.Path)
+	}
+	if f.Kind != "" {
+		w += " AND t.kind = " + args.add(f.Kind)
+	}
+	if f.OrgUnitID != 0 {
+		w += " AND t.org_unit_id = " + args.add(f.OrgUnitID)
+	}
+	if !f.DueBefore.IsZero() {
+		w += " AND t.due_on < " + args.add(f.DueBefore)
+	}
+	if f.Overdue {
+		w += " AND t.due_on < " + args.add(q.Today)
+	}
+	switch f.Claimed {
+	case workflow.ClaimedByMe:
+		w += " AND t.assignee_user_id IN (" + args.list(q.Holders) + ")"
+	case workflow.Unclaimed:
+		w += " AND t.assignee_user_id IS NULL"
+	case workflow.ClaimedByOthers:
+		w += " AND t.assignee_user_id NOT IN (" + args.list(q.Holders) + ")"
+	}
+	if f.State != "" {
+		w += " AND EXISTS (SELECT 1 FROM cases cs WHERE cs.id = t.case_id AND cs.state = " + args.add(f.State) + ")"
+	}
+	if level >= 0 {
+		w += " AND t.priority = " + strconv.Itoa(level)
+	}
+	if k := q.After; k != nil {
+		switch {
+		case f.Sort == workflow.SortAge:
+			w += " AND t.id > " + args.add(k.ID)
+		case f.Sort == workflow.SortPriority && level < k.Priority:
+			// a lower level than the cursor's: not reached yet
+		default:
+			w += fmt.Sprintf(" AND (%s, t.id) > (%s, %s)", dueKey, args.add(k.Due), args.add(k.ID))
+		}
+	}
+	return w
+}
+
+func inboxOrder(s workflow.InboxSort) string {
+	switch s {
+	case workflow.SortAge:
+		return "t.id"
+	case workflow.SortPriority:
+		return "t.priority DESC, " + dueKey + ", t.id"
+	}
+	return dueKey + ", t.id"
+}
+
+// openTaskCols is taskCols from the index tasks_inbox_queue: an open
+// task's status and closed_at go without saying.
+var openTaskCols = strings.NewReplacer("t.status", "'open'", "t.closed_at", "NULL").Replace(taskCols)
+
+// inboxSQL is the statement of an inbox page.
+//
+// The common inbox — one role at one department, by due date — reads the
+// index range in its order, so the joins run for the page's rows only and
+// nothing is sorted. Otherwise each source (and, by priority, each
+// priority level of each source, urgent first) cuts its page of task IDs
+// from the index: by due date in index order, by age sorting IDs alone;
+// the pages are merged, and only their rows are read, joined and sorted.
+func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
+	var args sqlArgs
+	order := inboxOrder(q.Filter.Sort)
+	n := limit(q.Limit)
+	if len(q.Sources) == 1 && q.Filter.Sort != workflow.SortPriority && q.Filter.Sort != workflow.SortAge {
+		where := inboxWhere(q, q.Sources[0], false, -1, &args)
+		return `SELECT ` + openTaskCols + `, c.number, c.path, c.state, c.version, COALESCE(p.name, ''), COALESCE(u.name, '')
+			FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN users u ON u.id = t.assignee_user_id
+			WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + args.add(n), args
+	}
+	levels := []int{-1}
+	branchOrder := dueKey + ", t.id"
+	switch q.Filter.Sort {
+	case workflow.SortPriority:
+		levels = nil
+		for l := workflow.PriorityUrgent; l >= workflow.PriorityNormal; l-- {
+			if q.After == nil || l <= q.After.Priority {
+				levels = append(levels, l)
+			}
+		}
+	case workflow.SortAge:
+		branchOrder = "t.id"
+	}
+	var branches []string
+	for _, s := range q.Sources {
+		for _, l := range levels {
+			where := inboxWhere(q, s, false, l, &args)
+			branches = append(branches, fmt.Sprintf("SELECT * FROM (SELECT t.id FROM tasks t WHERE %s ORDER BY %s LIMIT %s) s%d",
+				where, branchOrder, args.add(n), len(branches)))
+		}
+	}
+	return `SELECT ` + taskCols + `, c.number, c.path, c.state, c.version, COALESCE(p.name, ''), COALESCE(u.name, '')
+		FROM (` + strings.Join(branches, " UNION ALL ") + `) k JOIN tasks t ON t.id = k.id
+		JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN users u ON u.id = t.assignee_user_id
+		ORDER BY ` + order + ` LIMIT ` + args.add(n), args
+}
+
+// Inbox returns a page of q's tasks (inboxSQL says how).
+func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxTask, error) {
+	out := []workflow.InboxTask{}
+	if len(q.Sources) == 0 {
+		return out, nil
+	}
+	query, args := inboxSQL(q)
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it workflow.InboxTask
+		tk, err := scanTask(rows, &it.CaseNumber, &it.Path, &it.State, &it.CaseVersion, &it.PersonName, &it.AssigneeName)
+		if err != nil {
+			return nil, err
+		}
+		it.Task = tk
+		out = append(out, it)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// inboxCountsSQL is the statement of an inbox's counts.
+func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
+	var args sqlArgs
+	today, mine := args.add(q.Today), args.list(q.Holders)
+	branches := make([]string, len(q.Sources))
+	for i, s := range q.Sources {
+		where := inboxWhere(q, s, true, -1, &args)
+		branches[i] = `SELECT ` + strconv.Itoa(i) + `, t.path, t.kind, count(*),
+			COALESCE(sum(CASE WHEN t.due_on < ` + today + ` THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN t.assignee_user_id IN (` + mine + `) THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN t.assignee_user_id IS NULL THEN 1 ELSE 0 END), 0)
+			FROM tasks t WHERE ` + where + ` GROUP BY t.path, t.kind`
+	}
+	return strings.Join(branches, " UNION ALL "), args
+}
+
+// InboxCounts counts q's tasks, without the page's filters, by source,
+// path and kind: one range of the index tasks_inbox_counts per source.
+func (t *tx) InboxCounts(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxCountRow, error) {
+	if len(q.Sources) == 0 {
+		return nil, nil
+	}
+	query, args := inboxCountsSQL(q)
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	var out []workflow.InboxCountRow
+	for rows.Next() {
+		var r workflow.InboxCountRow
+		var source int
+		if err := rows.Scan(&source, &r.Path, &r.Kind, &r.Total, &r.Overdue, &r.Mine, &r.Unclaimed); err != nil {
+			return nil, err
+		}
+		if source < 0 || source >= len(q.Sources) {
+			return nil, fmt.Errorf("sqlstore: inbox counts: source %d", source)
+		}
+		r.Role, r.OrgUnitID = q.Sources[source].Role, q.Sources[source].OrgUnitID
+		out = append(out, r)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// Task reads task id.
+func (t *tx) Task(ctx context.Context, id int64) (workflow.Task, error) {
+	tk, err := scanTask(t.queryRow(ctx, sqlTask, id))
+	return tk, notFound(t.s.interpret(err), "task", id)
+}
+
+// BumpCase increments the case's version: on PostgreSQL the row lock is
+// held to commit, so acts and events on one case run one after another.
+func (t *tx) BumpCase(ctx context.Context, caseID int64, at time.Time) (int64, error) {
+	var v int64
+	err := t.queryRow(ctx, sqlBumpCase, utc(at), caseID).Scan(&v)
+	return v, notFound(t.s.interpret(err), "case", caseID)
+}
+
+// AddEvent writes a history row.
+func (t *tx) AddEvent(ctx context.Context, e *workflow.Event) error {
+	var data any
+	if len(e.Data) > 0 {
+		data = string(e.Data)
+	}
+	id, err := t.insert(ctx, sqlInsertEvent, e.CaseID, e.Seq, e.Event, e.From, e.To, e.Actor, nullID(e.OnBehalfOf), utc(e.At), e.Comment, data)
+	e.ID = id
+	return err
+}
+
+// SetAssignee sets or clears the task's holder.
+func (t *tx) SetAssignee(ctx context.Context, taskID, userID int64, at time.Time) error {
+	var when any
+	if userID != 0 {
+		when = utc(at)
+	}
+	_, err := t.exec(ctx, sqlSetAssignee, nullID(userID), when, taskID)
+	return err
+}
+
+// MarkReminded records a 催办 and makes the task urgent.
+func (t *tx) MarkReminded(ctx context.Context, taskID int64, at time.Time) error {
+	_, err := t.exec(ctx, sqlMarkReminded, utc(at), workflow.PriorityUrgent, taskID)
+	return err
+}
+
+// ActorByID returns the enabled user id with roles.
+func (t *tx) ActorByID(ctx context.Context, id int64) (workflow.Actor, error) {
+	var a workflow.Actor
+	var person sql.NullInt64
+	err := t.queryRow(ctx, sqlActorByID, id).Scan(&a.UserID, &a.Name, &person)
+	if err != nil {
+		return a, notFound(t.s.interpret(err), "user", id)
+	}
+	a.PersonID = person.Int64
+	return a, t.loadRoles(ctx, &a)
+}
+
+// Delegators returns the enabled users whose delegation to deputy runs on
+// day, each with their role bindings.
+func (t *tx) Delegators(ctx context.Context, deputy int64, day workflow.Date) ([]workflow.Actor, error) {
+	rows, err := t.query(ctx, sqlDelegators, deputy, day)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	var out []workflow.Actor
+	for rows.Next() {
+		var a workflow.Actor
+		var person sql.NullInt64
+		var b workflow.RoleBinding
+		if err := rows.Scan(&a.UserID, &a.Name, &person, &b.Role, &b.OrgUnitID); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].UserID != a.UserID {
+			a.PersonID = person.Int64
+			out = append(out, a)
+		}
+		last := &out[len(out)-1]
+		if b.Role != "" && (len(last.Roles) == 0 || last.Roles[len(last.Roles)-1] != b) {
+			last.Roles = append(last.Roles, b)
+		}
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+const delegationCols = `d.id, d.delegator_user_id, a.name, d.deputy_user_id, b.name, d.starts_on, d.ends_on, d.reason, d.created_at, d.revoked_at, COALESCE(d.revoked_by, 0)`
+
+func scanDelegation(r interface{ Scan(...any) error }) (workflow.Delegation, error) {
+	var d workflow.Delegation
+	var revoked sql.NullTime
+	err := r.Scan(&d.ID, &d.DelegatorID, &d.DelegatorName, &d.DeputyID, &d.DeputyName, &d.StartsOn, &d.EndsOn, &d.Reason, &d.CreatedAt, &revoked, &d.RevokedBy)
+	d.CreatedAt = d.CreatedAt.UTC()
+	d.RevokedAt = utcPtr(revoked)
+	return d, err
+}
+
+// CreateDelegation inserts d and sets its ID.
+func (t *tx) CreateDelegation(ctx context.Context, d *workflow.Delegation) error {
+	id, err := t.insert(ctx, `INSERT INTO delegations (delegator_user_id, deputy_user_id, starts_on, ends_on, reason, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.DelegatorID, d.DeputyID, d.StartsOn, d.EndsOn, d.Reason, utc(d.CreatedAt))
+	d.ID = id
+	return err
+}
+
+// Delegation reads delegation id.
+func (t *tx) Delegation(ctx context.Context, id int64) (workflow.Delegation, error) {
+	d, err := scanDelegation(t.queryRow(ctx, `SELECT `+delegationCols+` FROM delegations d
+		JOIN users a ON a.id = d.delegator_user_id JOIN users b ON b.id = d.deputy_user_id WHERE d.id = $1`, id))
+	return d, notFound(t.s.interpret(err), "delegation", id)
+}
+
+// Delegations lists the delegations userID gave or received, by ID.
+func (t *tx) Delegations(ctx context.Context, userID, after int64, n int) ([]workflow.Delegation, error) {
+	rows, err := t.query(ctx, `SELECT `+delegationCols+` FROM delegations d
+		JOIN users a ON a.id = d.delegator_user_id JOIN users b ON b.id = d.deputy_user_id
+		WHERE d.id > $1 AND d.id IN (SELECT id FROM delegations WHERE delegator_user_id = $2 UNION SELECT id FROM delegations WHERE deputy_user_id = $2)
+		ORDER BY d.id LIMIT $3`, after, userID, limit(n))
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Delegation{}
+	for rows.Next() {
+		d, err := scanDelegation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// RevokeDelegation ends delegation id; a revoked one keeps its first revocation.
+func (t *tx) RevokeDelegation(ctx context.Context, id, by int64, at time.Time) error {
+	_, err := t.exec(ctx, `UPDATE delegations SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL`, utc(at), by, id)
+	return err
+}
+
+// AddWatcher records a copy of a case to a user.
+func (t *tx) AddWatcher(ctx context.Context, w *workflow.Watcher) error {
+	id, err := t.insert(ctx, `INSERT INTO case_watchers (case_id, user_id, added_by, event_id, added_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		w.CaseID, w.UserID, w.AddedBy, w.EventID, utc(w.AddedAt))
+	w.ID = id
+	return err
+}
+
+// IsWatcher reports whether the case was copied to userID.
+func (t *tx) IsWatcher(ctx context.Context, caseID, userID int64) (bool, error) {
+	var n int
+	err := t.queryRow(ctx, sqlIsWatcher, caseID, userID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, t.s.interpret(err)
+}
+
+// Copies lists the cases copied to userID.
+func (t *tx) Copies(ctx context.Context, userID, after int64, n int) ([]workflow.CopiedCase, error) {
+	rows, err := t.query(ctx, `SELECT w.id, c.id, c.number, c.path, c.state, COALESCE(p.name, ''), w.added_by, u.name, w.added_at, e.comment
+		FROM case_watchers w JOIN cases c ON c.id = w.case_id LEFT JOIN people p ON p.id = c.person_id
+		JOIN users u ON u.id = w.added_by JOIN events e ON e.id = w.event_id
+		WHERE w.user_id = $1 AND w.id > $2 ORDER BY w.id LIMIT $3`, userID, after, limit(n))
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.CopiedCase{}
+	for rows.Next() {
+		var c workflow.CopiedCase
+		if err := rows.Scan(&c.ID, &c.CaseID, &c.CaseNumber, &c.Path, &c.State, &c.PersonName, &c.CopiedBy, &c.CopiedByName, &c.CopiedAt, &c.Comment); err != nil {
+			return nil, err
+		}
+		c.CopiedAt = c.CopiedAt.UTC()
+		out = append(out, c)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+const (
+	sqlTask         = `SELECT ` + taskCols + ` FROM tasks t WHERE t.id = $1`
+	sqlBumpCase     = `UPDATE cases SET version = version + 1, updated_at = $1 WHERE id = $2 RETURNING version`
+	sqlSetAssignee  = `UPDATE tasks SET assignee_user_id = $1, assigned_at = $2 WHERE id = $3`
+	sqlMarkReminded = `UPDATE tasks SET reminded_at = $1, priority = $2 WHERE id = $3`
+	sqlActorByID    = `SELECT id, name, person_id FROM users WHERE id = $1 AND NOT disabled`
+	sqlIsWatcher    = `SELECT 1 FROM case_watchers WHERE case_id = $1 AND user_id = $2`
+	// sqlDelegators: one row per (delegator, role binding); a delegator
+	// without bindings comes with an empty role.
+	sqlDelegators = `SELECT u.id, u.name, u.person_id, COALESCE(rb.role, ''), COALESCE(rb.org_unit_id, 0)
+		FROM delegations d JOIN users u ON u.id = d.delegator_user_id AND NOT u.disabled
+		LEFT JOIN role_bindings rb ON rb.user_id = u.id
+		WHERE d.deputy_user_id = $1 AND d.revoked_at IS NULL AND d.starts_on <= $2 AND d.ends_on >= $2
+		ORDER BY u.id, rb.role, rb.org_unit_id`
+)
+
+func init() {
+	hotQueries = append(hotQueries, sqlTask, sqlBumpCase, sqlSetAssignee, sqlMarkReminded, sqlActorByID, sqlIsWatcher, sqlDelegators)
+}

@@ -196,37 +196,12 @@ func complaintPath() Path {
 
 // guardSubstantiated: only a substantiated complaint leads to 暂扣 (Art. 17, 20).
 var guardSubstantiated = Guard{Article: "Art. 20", Check: func(s *Snapshot) string {
-	d, err := s.complaint()
+	d, err := caseData[ComplaintData](s)
 	if err != nil || d.Substantiated == nil || !*d.Substantiated {
 		return "the complaint was not found substantiated: no suspension follows from it"
 	}
 	return ""
 }}
-
-// complaint decodes the case data.
-func (s *Snapshot) complaint() (ComplaintData, error) {
-	var d ComplaintData
-	if len(s.Case.Data) == 0 {
-		return d, nil
-	}
-	err := json.Unmarshal(s.Case.Data, &d)
-	return d, err
-}
-
-// updateComplaint decodes the case data, lets fn change it and stores it
-// back on the transition.
-func updateComplaint(t *Transition, fn func(*ComplaintData) error) error {
-	d, err := t.Snap.complaint()
-	if err != nil {
-		return err
-	}
-	if err := fn(&d); err != nil {
-		return err
-	}
-	b, err := json.Marshal(&d)
-	t.Data = b
-	return err
-}
 
 func openComplaint(t *Transition) error {
 	var in ComplaintInput
@@ -298,7 +273,7 @@ func recordOutcome(t *Transition) error {
 	if err != nil {
 		return err
 	}
-	return updateComplaint(t, func(d *ComplaintData) error {
+	return updateData(t, func(d *ComplaintData) error {
 		if on.Before(d.ReceivedOn) {
 			return Invalid("decided_on", "before the complaint was received ("+d.ReceivedOn.String()+")")
 		}
@@ -340,7 +315,7 @@ func proposeSuspension(t *Transition) error {
 		return &GuardError{Violations: []Violation{{Article: "Art. 17",
 			Condition: "the complaint names no certificate on record: give certificate_id, or open the suspension case directly"}}}
 	}
-	return updateComplaint(t, func(d *ComplaintData) error {
+	return updateData(t, func(d *ComplaintData) error {
 		d.SuspensionGround, d.SuspensionCertificateID = in.Ground, cert.ID
 		data, err := json.Marshal(SuspensionData{Ground: in.Ground, Facts: facts})
 		if err != nil {
@@ -365,7 +340,7 @@ func notifyComplainant(t *Transition) error {
 	if err != nil {
 		return err
 	}
-	return updateComplaint(t, func(d *ComplaintData) error {
+	return updateData(t, func(d *ComplaintData) error {
 		if in.Method == NotifyImpossible && d.ComplainantContact != "" {
 			return Invalid("method", "the complainant left a contact: tell them")
 		}

@@ -333,12 +333,5 @@ func recordSending(t *Transition) error {
 	if in.SentOn.IsZero() {
 		in.SentOn = t.Snap.Today
 	}
-	var d CancellationData
-	if err := json.Unmarshal(t.Snap.Case.Data, &d); err != nil {
-		return err
-	}
-	d.SentOn = in.SentOn
-	b, err := json.Marshal(&d)
-	t.Data = b
-	return err
+	return updateData(t, func(d *CancellationData) error { d.SentOn = in.SentOn; return nil })
 }

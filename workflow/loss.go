@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -238,31 +237,6 @@ var guardReissueInService = Guard{Article: "Art. 18", Check: func(s *Snapshot) s
 	return ""
 }}
 
-// loss decodes the case data.
-func (s *Snapshot) loss() (LossData, error) {
-	var d LossData
-	if len(s.Case.Data) == 0 {
-		return d, nil
-	}
-	err := json.Unmarshal(s.Case.Data, &d)
-	return d, err
-}
-
-// updateLoss decodes the case data, lets fn change it and stores it back
-// on the transition.
-func updateLoss(t *Transition, fn func(*LossData) error) error {
-	d, err := t.Snap.loss()
-	if err != nil {
-		return err
-	}
-	if err := fn(&d); err != nil {
-		return err
-	}
-	b, err := json.Marshal(&d)
-	t.Data = b
-	return err
-}
-
 // inputDate validates an input date: today when unset, never in the future.
 func inputDate(field string, d, today Date) (Date, error) {
 	if d.IsZero() {
@@ -312,7 +286,7 @@ func reportLoss(t *Transition) error {
 	if in.LostOn.Before(cert.IssuedOn) {
 		return Invalid("lost_on", "before the certificate was issued ("+cert.IssuedOn.String()+")")
 	}
-	return updateLoss(t, func(d *LossData) error {
+	return updateData(t, func(d *LossData) error {
 		*d = LossData{
 			LostCertificateID: cert.ID, LostNumber: cert.Number, Kind: cert.Kind,
 			LostOn: in.LostOn, LostPlace: in.LostPlace, Circumstances: in.Circumstances, ReportedOn: t.Snap.Today,
@@ -338,7 +312,7 @@ func recordLossNotice(t *Transition) error {
 	if in.PublishedOn, err = inputDate("published_on", in.PublishedOn, t.Snap.Today); err != nil {
 		return err
 	}
-	return updateLoss(t, func(d *LossData) error {
+	return updateData(t, func(d *LossData) error {
 		if in.PublishedOn.Before(d.LostOn) {
 			return Invalid("published_on", "before the loss ("+d.LostOn.String()+")")
 		}
@@ -360,7 +334,7 @@ func recordFound(t *Transition) error {
 	if err != nil {
 		return err
 	}
-	return updateLoss(t, func(d *LossData) error {
+	return updateData(t, func(d *LossData) error {
 		if found.Before(d.LostOn) {
 			return Invalid("found_on", "before the loss ("+d.LostOn.String()+")")
 		}
@@ -381,7 +355,7 @@ func applyReissue(t *Transition) error {
 	if err != nil {
 		return err
 	}
-	return updateLoss(t, func(d *LossData) error {
+	return updateData(t, func(d *LossData) error {
 		if on.Before(d.NoticeOn) {
 			return Invalid("submitted_on", "before the 遗失声明 ("+d.NoticeOn.String()+")")
 		}
@@ -398,7 +372,7 @@ func reissueCertificate(issuer string) func(*Transition) error {
 		if err := decodeInput(t.Input, &in); err != nil {
 			return err
 		}
-		return updateLoss(t, func(d *LossData) error {
+		return updateData(t, func(d *LossData) error {
 			old := t.Snap.certificateByID(d.LostCertificateID)
 			if old == nil {
 				return fmt.Errorf("workflow: loss case %d: lost certificate %d not found", t.Snap.Case.ID, d.LostCertificateID)
@@ -465,7 +439,7 @@ func receiveReissued(t *Transition) error {
 	if err != nil {
 		return err
 	}
-	return updateLoss(t, func(d *LossData) error {
+	return updateData(t, func(d *LossData) error {
 		cert := t.Snap.Certificate // the store pointed the case at the new certificate when it was issued
 		if cert == nil || cert.ID == d.LostCertificateID {
 			return fmt.Errorf("workflow: loss case %d has no reissued certificate", t.Snap.Case.ID)

@@ -291,3 +291,28 @@ func decodeInput(raw json.RawMessage, v any) error {
 	}
 	return nil
 }
+
+// caseData decodes the case's data as its path's own struct.
+func caseData[T any](s *Snapshot) (T, error) {
+	var d T
+	if len(s.Case.Data) == 0 {
+		return d, nil
+	}
+	err := json.Unmarshal(s.Case.Data, &d)
+	return d, err
+}
+
+// updateData decodes the case data as T, lets fn change it and stores it
+// back on the transition.
+func updateData[T any](t *Transition, fn func(*T) error) error {
+	d, err := caseData[T](t.Snap)
+	if err != nil {
+		return err
+	}
+	if err := fn(&d); err != nil {
+		return err
+	}
+	b, err := json.Marshal(&d)
+	t.Data = b
+	return err
+}

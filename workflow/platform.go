@@ -168,17 +168,13 @@ func recordEntry(emergency bool) func(*Transition) error {
 		if in.EnteredOn.After(t.Snap.Today) {
 			return Invalid("entered_on", "lies in the future")
 		}
-		var d PlatformData
-		if err := json.Unmarshal(t.Snap.Case.Data, &d); err != nil {
-			return err
-		}
-		if emergency {
-			d.EmergencyOn = in.EnteredOn
-		} else {
-			d.RandomOn = in.EnteredOn
-		}
-		b, err := json.Marshal(&d)
-		t.Data = b
-		return err
+		return updateData(t, func(d *PlatformData) error {
+			if emergency {
+				d.EmergencyOn = in.EnteredOn
+			} else {
+				d.RandomOn = in.EnteredOn
+			}
+			return nil
+		})
 	}
 }

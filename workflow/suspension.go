@@ -157,14 +157,7 @@ func openSuspension(t *Transition) error {
 }
 
 func countReview(t *Transition) error {
-	var d SuspensionData
-	if err := json.Unmarshal(t.Snap.Case.Data, &d); err != nil {
-		return err
-	}
-	d.Reviews++
-	b, err := json.Marshal(&d)
-	t.Data = b
-	return err
+	return updateData(t, func(d *SuspensionData) error { d.Reviews++; return nil })
 }
 
 // moveCertificate moves the case's certificate along its lifecycle; events

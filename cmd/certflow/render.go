@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os/exec"
 
 	"certflow/documents"
 )
@@ -35,6 +36,12 @@ func (r *renderFlags) open(logger *slog.Logger) (documents.Renderer, error) {
 	case "none":
 		return nil, nil
 	case "chromium":
+		if _, err := exec.LookPath(r.chromium); err != nil {
+			// Run anyway: the document jobs wait in the queue and render
+			// once a serve with a browser (or Gotenberg) picks them up.
+			logger.Warn("no Chromium: documents stay pending until a renderer runs; install chromium (see README) or use --renderer gotenberg", "chromium", r.chromium)
+			return nil, nil
+		}
 		return documents.NewChromiumRenderer(documents.ChromiumOptions{ChromiumPath: r.chromium, Tabs: r.tabs, RecycleAfter: r.recycle, FontsDir: r.fontsDir, Logger: logger})
 	case "gotenberg":
 		if r.gotenbergURL == "" {

@@ -6,7 +6,8 @@
 // workflow sentinels and typed errors into RFC 9457 problem+json with a
 // Chinese title for the UI: not found 404, conflict or a transition the
 // state does not allow 409, a refusal by the regulation 422 (with the
-// articles), bad input 400 (with the field), forbidden 403, and anything
+// articles), bad input 400 (with the field), forbidden 403, an act
+// repeated too soon 429 (with Retry-After: 催办, inbox.go), and anything
 // else 500 with the real error only in the log.
 //
 // Callers authenticate with "Authorization: Bearer <token>", or with the

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -290,12 +291,11 @@ func BenchmarkInboxHTTP(b *testing.B) {
 				}
 				return err
 			}
-			for i := range 500 { // warm the connections and caches
-				if err := get(i); err != nil {
-					b.Fatal(err)
-				}
-			}
 			const clients = 50
+			// Warm the connections and caches: every inbox once, 50 at a time.
+			if _, _, err := runLoad(len(tokens), clients, 0, get); err != nil {
+				b.Fatal(err)
+			}
 			b.Run("closed-loop/clients=50", func(b *testing.B) {
 				loadHTTP(b, clients, 0, get)
 			})
@@ -308,14 +308,29 @@ func BenchmarkInboxHTTP(b *testing.B) {
 	}
 }
 
-// loadHTTP sends b.N requests from clients goroutines: back to back when
-// rate is 0, else at rate requests per second in all, each client on its
-// own schedule; it reports p50, p99 and requests/s.
+// loadHTTP sends b.N requests from clients goroutines (runLoad) and
+// reports p50, p99 and requests/s.
 func loadHTTP(b *testing.B, clients, rate int, get func(i int) error) {
+	b.ResetTimer()
+	lat, elapsed, err := runLoad(b.N, clients, rate, get)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	storetest.ReportLatencies(b, lat)
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
+}
+
+// runLoad sends n requests from clients goroutines: back to back when rate
+// is 0 (a closed loop), else at rate requests per second in all, each
+// client on its own schedule, the latency counted from when a request was
+// due, so queueing behind a slow answer counts. It returns the latencies
+// and the time it took.
+func runLoad(n, clients, rate int, get func(i int) error) ([]time.Duration, time.Duration, error) {
 	var next atomic.Int64
 	lat := make([][]time.Duration, clients)
+	errs := make([]error, clients)
 	var wg sync.WaitGroup
-	b.ResetTimer()
 	start := time.Now()
 	for c := range clients {
 		wg.Add(1)
@@ -324,17 +339,17 @@ func loadHTTP(b *testing.B, clients, rate int, get func(i int) error) {
 			due := start.Add(time.Duration(c) * time.Second / time.Duration(max(rate, 1)))
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= b.N {
+				if i >= n {
 					return
 				}
 				t0 := time.Now()
 				if rate > 0 {
 					time.Sleep(time.Until(due))
-					t0 = due // queueing behind a late answer counts
+					t0 = due
 					due = due.Add(time.Duration(clients) * time.Second / time.Duration(rate))
 				}
 				if err := get(i); err != nil {
-					b.Error(err)
+					errs[c] = err
 					return
 				}
 				lat[c] = append(lat[c], time.Since(t0))
@@ -343,14 +358,12 @@ func loadHTTP(b *testing.B, clients, rate int, get func(i int) error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	b.StopTimer()
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	if len(all) == 0 {
-		b.Fatal("no answers")
+	if err := errors.Join(errs...); err != nil {
+		return nil, elapsed, err
 	}
-	storetest.ReportLatencies(b, all)
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
+	return all, elapsed, nil
 }

@@ -42,7 +42,7 @@ func (a *sqlArgs) list(vs []int64) string {
 // counting, the page's filters and keyset. For the priority order a
 // branch reads one priority level (level ≥ 0). Every column it reads is
 // in the partial indexes of migration 003, so the database reads an index
-// alone.
+// alone (the case-state filter aside, which looks at the case).
 func inboxWhere(q workflow.InboxQuery, s workflow.InboxSource, counting bool, level int, args *sqlArgs) string {
 	w := "t.status = 'open' AND t.role = " + args.add(s.Role) + " AND t.org_unit_id = " + args.add(s.OrgUnitID)
 	for _, c := range [][2]int64{{q.ExcludePerson, q.ExcludePreparer}, {s.ExcludePerson, s.ExcludePreparer}} {
@@ -117,7 +117,9 @@ func inboxOrder(s workflow.InboxSort) string {
 // task's status and closed_at go without saying.
 var openTaskCols = strings.NewReplacer("t.status", "'open'", "t.closed_at", "NULL").Replace(taskCols)
 
-// inboxSQL is the statement of an inbox page.
+// inboxSQL is the statement of an inbox page. The page size is written
+// into the text, so the planner sees it (PostgreSQL's generic plans
+// otherwise guess at a parameter's LIMIT).
 //
 // The common inbox — one role at one department, by due date — reads the
 // index range in its order, so the joins run for the page's rows only and
@@ -133,7 +135,7 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 		where := inboxWhere(q, q.Sources[0], false, -1, &args)
 		return `SELECT ` + openTaskCols + `, c.number, c.path, c.state, c.version, COALESCE(p.name, ''), COALESCE(u.name, '')
 			FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN users u ON u.id = t.assignee_user_id
-			WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + args.add(n), args
+			WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n), args
 	}
 	levels := []int{-1}
 	branchOrder := dueKey + ", t.id"
@@ -152,14 +154,14 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	for _, s := range q.Sources {
 		for _, l := range levels {
 			where := inboxWhere(q, s, false, l, &args)
-			branches = append(branches, fmt.Sprintf("SELECT * FROM (SELECT t.id FROM tasks t WHERE %s ORDER BY %s LIMIT %s) s%d",
-				where, branchOrder, args.add(n), len(branches)))
+			branches = append(branches, fmt.Sprintf("SELECT * FROM (SELECT t.id FROM tasks t WHERE %s ORDER BY %s LIMIT %d) s%d",
+				where, branchOrder, n, len(branches)))
 		}
 	}
 	return `SELECT ` + taskCols + `, c.number, c.path, c.state, c.version, COALESCE(p.name, ''), COALESCE(u.name, '')
 		FROM (` + strings.Join(branches, " UNION ALL ") + `) k JOIN tasks t ON t.id = k.id
 		JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN users u ON u.id = t.assignee_user_id
-		ORDER BY ` + order + ` LIMIT ` + args.add(n), args
+		ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n), args
 }
 
 // Inbox returns a page of q's tasks (inboxSQL says how).

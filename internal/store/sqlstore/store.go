@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"certflow/workflow"
@@ -48,7 +50,15 @@ type Store struct {
 	dialect Dialect
 	jobs    JobInserter
 	stmts   map[string]*sql.Stmt // by SQL text; read-only after Prepare
+	// built holds statements built at run time (the inbox's, whose text
+	// depends on the caller's roles and filters), prepared on first use
+	// outside a transaction, at most maxBuilt of them.
+	built  sync.Map // SQL text → *sql.Stmt
+	nBuilt atomic.Int32
 }
+
+// maxBuilt bounds the statements kept for built SQL.
+const maxBuilt = 512
 
 var _ workflow.Store = (*Store)(nil)
 
@@ -230,13 +240,39 @@ func (t *tx) runner() interface {
 // stmt returns the transaction's handle on the prepared statement for q,
 // or nil when q is not one of the prepared ones.
 func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	if st := t.s.stmts[q]; st != nil {
-		if t.tx == nil {
-			return st
-		}
-		return t.tx.StmtContext(ctx, st)
+	st := t.s.stmts[q]
+	if st == nil && t.s.dialect.PrepareStatements {
+		st = t.s.builtStmt(ctx, q, t.tx == nil)
 	}
-	return nil
+	switch {
+	case st == nil:
+		return nil
+	case t.tx == nil:
+		return st
+	}
+	return t.tx.StmtContext(ctx, st)
+}
+
+// builtStmt returns the statement kept for the built SQL q, preparing it
+// when prepare is set: only outside a transaction, as SQLite's one
+// connection is busy inside one.
+func (s *Store) builtStmt(ctx context.Context, q string, prepare bool) *sql.Stmt {
+	if st, ok := s.built.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	if !prepare || s.nBuilt.Load() >= maxBuilt {
+		return nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // run unprepared: the error, if any, shows there
+	}
+	if old, loaded := s.built.LoadOrStore(q, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt)
+	}
+	s.nBuilt.Add(1)
+	return st
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {

@@ -12,8 +12,8 @@ ALTER TABLE tasks ADD COLUMN preparer_user_id INTEGER;
 -- group task, open to whoever holds its role at its department.
 ALTER TABLE tasks ADD COLUMN assignee_user_id INTEGER REFERENCES users(id);
 ALTER TABLE tasks ADD COLUMN assigned_at TIMESTAMP;
--- 0 normal, 1 urgent (urged by 催办).
-ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+-- 0 normal, 1 urgent (urged by 催办); the inbox reads the two levels apart.
+ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
 ALTER TABLE tasks ADD COLUMN reminded_at TIMESTAMP;
 
 UPDATE tasks SET
@@ -21,8 +21,9 @@ UPDATE tasks SET
     subject_person_id = (SELECT c.person_id FROM cases c WHERE c.id = tasks.case_id),
     preparer_user_id = (SELECT c.preparer_user_id FROM cases c WHERE c.id = tasks.case_id);
 
--- The inbox reads two partial indexes of the open tasks and never the
--- table (migration 001's tasks_inbox gives way to them). The queue: one
+-- The inbox reads two partial indexes of the open tasks, and the table
+-- only for a page's own rows (migration 001's tasks_inbox gives way to
+-- them). The queue: one
 -- range per (role, department) in due-date order, tasks without a due date
 -- last (NULLs sort first in SQLite, last in PostgreSQL, so the order is on
 -- the COALESCE), with every column a page shows or filters on. The

@@ -614,9 +614,10 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	case p.Subject == SubjectPerson && in.PersonID <= 0:
 		return Case{}, Invalid("person_id", "required")
 	}
+	var cert Certificate
 	if in.CertificateID > 0 {
-		cert, err := tx.Certificate(ctx, in.CertificateID)
-		if err != nil {
+		var err error
+		if cert, err = tx.Certificate(ctx, in.CertificateID); err != nil {
 			return Case{}, err
 		}
 		if in.PersonID != 0 && in.PersonID != cert.PersonID {
@@ -644,11 +645,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 			c.OrgUnitID = chain[0]
 		}
 	}
-	if p.Department == DeptOfCertificate && in.CertificateID > 0 {
-		cert, err := tx.Certificate(ctx, in.CertificateID)
-		if err != nil {
-			return Case{}, err
-		}
+	if p.Department == DeptOfCertificate && cert.ID != 0 {
 		c.OrgUnitID = cert.OrgUnitID
 	}
 	if c.OrgUnitID == 0 && in.OrgUnitID > 0 && p.Subject == SubjectAny {

@@ -247,10 +247,10 @@ func TestInboxAPI(t *testing.T) {
 // BenchmarkInboxHTTP measures the whole GET /api/v1/inbox — bearer token,
 // inbox, JSON — over loopback HTTP on the region data set of
 // storetest.NewInboxRegion (1,000,000 tasks, 5,000 users), on both stores:
-// 50 clients in a closed loop (each sends its next request when the last
-// answer arrived: the server's capacity), and 50 clients at a fixed
-// arrival rate (latency measured from when a request was due, so queueing
-// is counted).
+// one client and 50 clients in a closed loop (each sends its next request
+// when the last answer arrived: the latency alone, then the server's
+// capacity), and 50 clients at a fixed arrival rate (latency measured from
+// when a request was due, so queueing is counted).
 func BenchmarkInboxHTTP(b *testing.B) {
 	ctx := context.Background()
 	stores := []struct {
@@ -296,6 +296,9 @@ func BenchmarkInboxHTTP(b *testing.B) {
 			if _, _, err := runLoad(len(tokens), clients, 0, get); err != nil {
 				b.Fatal(err)
 			}
+			b.Run("closed-loop/clients=1", func(b *testing.B) {
+				loadHTTP(b, 1, 0, get)
+			})
 			b.Run("closed-loop/clients=50", func(b *testing.B) {
 				loadHTTP(b, clients, 0, get)
 			})

@@ -185,6 +185,21 @@ func (e *Engine) SweepDeadlines(ctx context.Context) (SweepResult, error) {
 }
 
 func (e *Engine) sweepExpiry(ctx context.Context, q ExpiryQuery, days int, today Date, now time.Time) (int, error) {
+	return e.sweepBatches(ctx, q.Limit, func(dt DeadlineTx) ([]Reminder, error) {
+		certs, err := dt.ExpiringCertificates(ctx, q)
+		rs := make([]Reminder, len(certs))
+		for i, ec := range certs {
+			q.After = ec.Certificate.ID
+			rs[i] = expiryReminder(ec, days, today, now)
+		}
+		return rs, err
+	})
+}
+
+// sweepBatches adds reminders batch by batch, each batch in its own short
+// write transaction (SQLite has one writer), until next returns fewer than
+// limit. next advances its own cursor.
+func (e *Engine) sweepBatches(ctx context.Context, limit int, next func(DeadlineTx) ([]Reminder, error)) (int, error) {
 	added := 0
 	for {
 		var got int
@@ -193,16 +208,13 @@ func (e *Engine) sweepExpiry(ctx context.Context, q ExpiryQuery, days int, today
 			if err != nil {
 				return err
 			}
-			certs, err := dt.ExpiringCertificates(ctx, q)
+			rs, err := next(dt)
 			if err != nil {
 				return err
 			}
-			got = len(certs)
-			for _, ec := range certs {
-				c := ec.Certificate
-				q.After = c.ID
-				r := expiryReminder(ec, days, today, now)
-				ok, err := dt.AddReminder(ctx, &r)
+			got = len(rs)
+			for i := range rs {
+				ok, err := dt.AddReminder(ctx, &rs[i])
 				if err != nil {
 					return err
 				}
@@ -215,13 +227,12 @@ func (e *Engine) sweepExpiry(ctx context.Context, q ExpiryQuery, days int, today
 		if err != nil {
 			return added, err
 		}
-		if got < q.Limit {
+		if got < limit {
 			return added, nil
 		}
 	}
 }
 
-// expiryReminder is the reminder of ec's certificate at threshold days.
 func expiryReminder(ec ExpiringCertificate, days int, today Date, now time.Time) Reminder {
 	c := ec.Certificate
 	left := int(c.ValidUntil.Time().Sub(today.Time()).Hours() / 24)
@@ -238,40 +249,16 @@ func expiryReminder(ec ExpiringCertificate, days int, today Date, now time.Time)
 }
 
 func (e *Engine) sweepOverdue(ctx context.Context, today Date, now time.Time) (int, error) {
-	added := 0
 	q := LateTaskQuery{Today: today, Limit: sweepBatch}
-	for {
-		var got int
-		err := e.store.Update(ctx, func(tx Tx) error {
-			dt, err := deadlineTx(tx)
-			if err != nil {
-				return err
-			}
-			tasks, err := dt.LateTasks(ctx, q)
-			if err != nil {
-				return err
-			}
-			got = len(tasks)
-			for _, lt := range tasks {
-				q.After = lt.Task.ID
-				r := e.overdueReminder(lt, today, now)
-				ok, err := dt.AddReminder(ctx, &r)
-				if err != nil {
-					return err
-				}
-				if ok {
-					added++
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return added, err
+	return e.sweepBatches(ctx, q.Limit, func(dt DeadlineTx) ([]Reminder, error) {
+		tasks, err := dt.LateTasks(ctx, q)
+		rs := make([]Reminder, len(tasks))
+		for i, lt := range tasks {
+			q.After = lt.Task.ID
+			rs[i] = e.overdueReminder(lt, today, now)
 		}
-		if got < q.Limit {
-			return added, nil
-		}
-	}
+		return rs, err
+	})
 }
 
 // overdueReminder escalates lt to the principal leader of its department.

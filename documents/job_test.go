@@ -43,7 +43,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.DB().Close() })
+	t.Cleanup(func() { s.Close() })
 	e, err := workflow.NewEngine(s, workflow.Options{Clock: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

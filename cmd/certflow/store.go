@@ -16,11 +16,11 @@ func openStore(ctx context.Context, database string) (*sqlstore.Store, *sqlstore
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		return s, q, func() { s.DB().Close(); pool.Close() }, nil
+		return s, q, func() { s.Close(); pool.Close() }, nil
 	}
 	s, q, err := sqlite.Open(ctx, database)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return s, q, func() { s.DB().Close() }, nil
+	return s, q, func() { s.Close() }, nil
 }

@@ -26,7 +26,7 @@ var stores = []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.DB().Close() })
+		t.Cleanup(func() { s.Close() })
 		return s
 	}},
 	{"postgres", postgres.OpenTest}, // skipped without a server, never under CI=true

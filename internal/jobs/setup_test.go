@@ -30,7 +30,7 @@ var backends = []backend{
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.DB().Close() })
+		t.Cleanup(func() { s.Close() })
 		return s, q
 	}},
 	{"postgres", postgres.OpenTestQueue},

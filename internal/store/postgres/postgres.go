@@ -49,7 +49,7 @@ func Dialect() sqlstore.Dialect {
 
 // Open connects to url, migrates certflow's and River's tables, and returns
 // the store with River wired for document jobs. Close the pool with
-// store.DB().Close() and pool.Close().
+// store.Close() and pool.Close().
 func Open(ctx context.Context, url string) (*sqlstore.Store, *sqlstore.Queue, *pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {

@@ -64,7 +64,7 @@ func OpenTestQueue(t testing.TB) (*sqlstore.Store, *sqlstore.Queue) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		s.DB().Close()
+		s.Close()
 		pool.Close()
 		_, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		admin.Close(context.Background())

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"runtime"
 	"strings"
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -68,6 +69,26 @@ func DSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// readerDSN is DSN's read-only twin for the reading pool: no write lock
+// taken at BEGIN, and query_only so that a write slipping into a read
+// fails loudly instead of taking the writer's place.
+func readerDSN(path string) string {
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "query_only(1)")
+	q.Add("_pragma", "cache_size(-16384)")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// readers is how many connections the reading pool keeps.
+func readers() int { return max(4, 2*runtime.NumCPU()) }
+
 // Open opens (creating if needed) the SQLite file at path, migrates it and
 // River's tables, and returns the store with River wired for document jobs.
 func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, error) {
@@ -87,18 +108,28 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, e
 		db.Close()
 		return nil, nil, err
 	}
-	if err := s.Prepare(ctx); err != nil {
+	// Reads get their own connections: in WAL mode they run beside the
+	// writer on a snapshot, instead of waiting for the one connection.
+	rdb, err := sql.Open("sqlite", readerDSN(path))
+	if err != nil {
 		db.Close()
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readers())
+	rdb.SetMaxIdleConns(readers())
+	s.SetReader(rdb)
+	if err := s.Prepare(ctx); err != nil {
+		s.Close()
 		return nil, nil, err
 	}
 	driver := riversqlite.New(db)
 	if err := sqlstore.MigrateRiver(ctx, driver); err != nil {
-		db.Close()
+		s.Close()
 		return nil, nil, err
 	}
 	q, err := s.NewQueue(driver)
 	if err != nil {
-		db.Close()
+		s.Close()
 		return nil, nil, err
 	}
 	return s, q, nil

@@ -18,7 +18,7 @@ func open(t testing.TB) *sqlstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.DB().Close() })
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -41,7 +41,7 @@ func TestReopen(t *testing.T) {
 		if err := s.DB().QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) {
 			t.Fatalf("schema_migrations: %d %v, want %d", n, err, len(files))
 		}
-		s.DB().Close()
+		s.Close()
 	}
 }
 
@@ -51,7 +51,7 @@ func BenchmarkFire(b *testing.B) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		tb.Cleanup(func() { s.DB().Close() })
+		tb.Cleanup(func() { s.Close() })
 		return s, q.Client
 	})
 }

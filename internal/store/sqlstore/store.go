@@ -44,12 +44,19 @@ type DocumentJobRow struct {
 	workflow.DocumentJob
 }
 
-// Store is workflow.Store on a database/sql pool.
+// Store is workflow.Store on a database/sql pool, with an optional
+// second pool for reads.
 type Store struct {
-	db      *sql.DB
+	w       pool  // writes, and reads when there is no reader
+	r       *pool // reads (View, ViewLoose); nil: w serves them
 	dialect Dialect
 	jobs    JobInserter
-	stmts   map[string]*sql.Stmt // by SQL text; read-only after Prepare
+}
+
+// pool is one *sql.DB with the statements prepared on it.
+type pool struct {
+	db    *sql.DB
+	stmts map[string]*sql.Stmt // by SQL text; read-only after Prepare
 	// built holds statements built at run time (the inbox's, whose text
 	// depends on the caller's roles and filters), prepared on first use
 	// outside a transaction, at most maxBuilt of them.
@@ -64,7 +71,21 @@ var _ workflow.Store = (*Store)(nil)
 
 // New returns a store on db. jobs may be nil until the job queue is wired.
 func New(db *sql.DB, d Dialect, jobs JobInserter) *Store {
-	return &Store{db: db, dialect: d, jobs: jobs}
+	return &Store{w: pool{db: db}, dialect: d, jobs: jobs}
+}
+
+// SetReader makes db serve View and ViewLoose. SQLite gives reads their
+// own pool of connections so that they run beside the single writer
+// (WAL readers never block it) instead of queueing behind it. Call it
+// before Prepare, before the store is shared.
+func (s *Store) SetReader(db *sql.DB) { s.r = &pool{db: db} }
+
+// reader is the pool reads run on.
+func (s *Store) reader() *pool {
+	if s.r != nil {
+		return s.r
+	}
+	return &s.w
 }
 
 // Prepare prepares the hot statements when the dialect asks for it. Call it
@@ -73,23 +94,42 @@ func (s *Store) Prepare(ctx context.Context) error {
 	if !s.dialect.PrepareStatements {
 		return nil
 	}
+	if err := s.w.prepare(ctx); err != nil {
+		return err
+	}
+	if s.r != nil {
+		return s.r.prepare(ctx)
+	}
+	return nil
+}
+
+func (p *pool) prepare(ctx context.Context) error {
 	stmts := make(map[string]*sql.Stmt, len(hotQueries))
 	for _, q := range hotQueries {
-		st, err := s.db.PrepareContext(ctx, q)
+		st, err := p.db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
 		}
 		stmts[q] = st
 	}
-	s.stmts = stmts
+	p.stmts = stmts
 	return nil
+}
+
+// Close closes the store's pools.
+func (s *Store) Close() error {
+	var rerr error
+	if s.r != nil {
+		rerr = s.r.db.Close()
+	}
+	return errors.Join(s.w.db.Close(), rerr)
 }
 
 // SetJobInserter sets how document jobs are enqueued.
 func (s *Store) SetJobInserter(j JobInserter) { s.jobs = j }
 
-// DB returns the pool.
-func (s *Store) DB() *sql.DB { return s.db }
+// DB returns the writing pool.
+func (s *Store) DB() *sql.DB { return s.w.db }
 
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -108,19 +148,21 @@ func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
 // its own snapshot. For reads that tolerate it (workflow.LooseViewer): on
 // PostgreSQL it saves the BEGIN and COMMIT round trips.
 func (s *Store) ViewLoose(ctx context.Context, fn func(workflow.Tx) error) error {
-	return fn(&tx{s: s})
+	return fn(&tx{s: s, p: s.reader()})
 }
 
 func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
 	opts := &sql.TxOptions{}
-	if readOnly && s.dialect.Name == "postgres" {
-		opts.ReadOnly = true
+	p := &s.w
+	if readOnly {
+		p = s.reader()
+		opts.ReadOnly = s.dialect.Name == "postgres"
 	}
-	sqltx, err := s.db.BeginTx(ctx, opts)
+	sqltx, err := p.db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.interpret(err)
 	}
-	t := &tx{tx: sqltx, s: s}
+	t := &tx{tx: sqltx, s: s, p: p}
 	if err := fn(t); err != nil {
 		_ = sqltx.Rollback()
 		return err
@@ -149,7 +191,7 @@ func (s *Store) interpret(err error) error {
 // Migrate applies the dialect's migrations not yet applied, each in its own
 // transaction, recording them in schema_migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+	if _, err := s.w.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	files, err := MigrationFiles(s.dialect.Migrations)
@@ -158,7 +200,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	for _, f := range files {
 		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, f.Version).Scan(&n); err != nil {
+		if err := s.w.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, f.Version).Scan(&n); err != nil {
 			return fmt.Errorf("sqlstore: migrate: %w", err)
 		}
 		if n > 0 {
@@ -168,7 +210,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.w.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -220,6 +262,7 @@ func MigrationFiles(fsys fs.FS) ([]Migration, error) {
 type tx struct {
 	tx *sql.Tx
 	s  *Store
+	p  *pool // the pool tx (or, without one, each statement) runs on
 }
 
 // SQLTx returns the underlying transaction, for enqueueing jobs in it.
@@ -232,7 +275,7 @@ func (t *tx) runner() interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 } {
 	if t.tx == nil {
-		return t.s.db
+		return t.p.db
 	}
 	return t.tx
 }
@@ -240,9 +283,9 @@ func (t *tx) runner() interface {
 // stmt returns the transaction's handle on the prepared statement for q,
 // or nil when q is not one of the prepared ones.
 func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	st := t.s.stmts[q]
+	st := t.p.stmts[q]
 	if st == nil && t.s.dialect.PrepareStatements {
-		st = t.s.builtStmt(ctx, q, t.tx == nil)
+		st = t.p.builtStmt(ctx, q, t.tx == nil)
 	}
 	switch {
 	case st == nil:
@@ -256,22 +299,22 @@ func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
 // builtStmt returns the statement kept for the built SQL q, preparing it
 // when prepare is set: only outside a transaction, as SQLite's one
 // connection is busy inside one.
-func (s *Store) builtStmt(ctx context.Context, q string, prepare bool) *sql.Stmt {
-	if st, ok := s.built.Load(q); ok {
+func (p *pool) builtStmt(ctx context.Context, q string, prepare bool) *sql.Stmt {
+	if st, ok := p.built.Load(q); ok {
 		return st.(*sql.Stmt)
 	}
-	if !prepare || s.nBuilt.Load() >= maxBuilt {
+	if !prepare || p.nBuilt.Load() >= maxBuilt {
 		return nil
 	}
-	st, err := s.db.PrepareContext(ctx, q)
+	st, err := p.db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil // run unprepared: the error, if any, shows there
 	}
-	if old, loaded := s.built.LoadOrStore(q, st); loaded {
+	if old, loaded := p.built.LoadOrStore(q, st); loaded {
 		st.Close()
 		return old.(*sql.Stmt)
 	}
-	s.nBuilt.Add(1)
+	p.nBuilt.Add(1)
 	return st
 }
 

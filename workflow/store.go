@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -84,6 +86,18 @@ type Scope struct {
 
 // Empty reports whether the scope reaches nothing.
 func (s Scope) Empty() bool { return !s.All && len(s.Exact) == 0 && len(s.Prefixes) == 0 }
+
+// Reaches reports whether the scope reaches the department u, as the
+// stores' scope clause does: exactly by ID, or by a prefix of its path.
+func (s Scope) Reaches(u OrgUnit) bool {
+	if s.All || slices.Contains(s.Exact, u.ID) {
+		return true
+	}
+	return slices.ContainsFunc(s.Prefixes, func(p string) bool { return strings.HasPrefix(u.Path, p) })
+}
+
+// Unit narrows the scope to the one department u (which it must reach).
+func Unit(u OrgUnit) Scope { return Scope{Exact: []int64{u.ID}} }
 
 // PersonFilter selects people. After is the keyset cursor (the last ID seen).
 type PersonFilter struct {

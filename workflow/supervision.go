@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -132,6 +133,17 @@ func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int
 		sup, err := supervision(tx)
 		if err != nil {
 			return err
+		}
+		if orgUnitID != 0 {
+			// One department asked for: check the scope once here, so the
+			// store reads that department's rows without a per-row check.
+			u, err := tx.OrgUnit(ctx, orgUnitID)
+			if errors.Is(err, ErrNotFound) || err == nil && !sc.Reaches(u) {
+				return nil // nothing the actor may see
+			} else if err != nil {
+				return err
+			}
+			sc = Unit(u)
 		}
 		q := OverdueQuery{Scope: sc, Today: e.today(e.Now()), OrgUnitID: orgUnitID, After: after, Limit: limit}
 		if tasks, err = sup.OverdueTasks(ctx, q); err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
 	"certflow/workflow"
@@ -53,7 +54,9 @@ func testSupervision(t *testing.T, open Opener) {
 			user string
 			unit int64
 			want int
-		}{{"leader", 0, 2}, {"supervisor", 0, 2}, {"supervisor", w.Data.Units["tianshan"], 2}, {"supervisor", w.Data.Units["urumqi"], 0}, {"tacheng-clerk", 0, 0}} {
+		}{{"leader", 0, 2}, {"supervisor", 0, 2}, {"supervisor", w.Data.Units["tianshan"], 2}, {"supervisor", w.Data.Units["urumqi"], 0}, {"tacheng-clerk", 0, 0},
+			// A department out of scope, or none at all, shows nothing.
+			{"tacheng-clerk", w.Data.Units["tianshan"], 0}, {"supervisor", 1 << 40, 0}} {
 			tasks, counts, err := w.Engine.Overdue(w.Ctx, w.Actor(tc.user), tc.unit, 0, 100)
 			if err != nil {
 				t.Fatal(err)
@@ -70,8 +73,13 @@ func testSupervision(t *testing.T, open Opener) {
 			if n != tc.want {
 				t.Fatalf("%s/%d: %d overdue of the case, want %d", tc.user, tc.unit, n, tc.want)
 			}
-			if tc.want > 0 && len(counts) == 0 {
-				t.Fatalf("no counts")
+			if tc.want > 0 && !slices.ContainsFunc(counts, func(c workflow.OverdueCount) bool {
+				return c.OrgUnitID == w.Data.Units["tianshan"] && c.Kind == workflow.TaskPlatformEmergency && c.Count >= 1 && c.OrgUnitName != ""
+			}) {
+				t.Fatalf("%s/%d: counts %+v", tc.user, tc.unit, counts)
+			}
+			if (tc.user == "tacheng-clerk" || tc.unit == 1<<40) && len(counts)+len(tasks) != 0 {
+				t.Fatalf("%s/%d: sees %+v %+v", tc.user, tc.unit, tasks, counts)
 			}
 		}
 		// Not overdue on its due date.

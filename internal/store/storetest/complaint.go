@@ -81,7 +81,6 @@ func (w *World) caseByNumber(user, n string) workflow.CaseView {
 // testComplaint covers the complaint path (Art. 20).
 func testComplaint(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
-	runMatrix(t, w, complaintScript)
 	public := w.publicActor("public-intake")
 
 	t.Run("public intake naming nobody on record: 自治区 handles it within 60 days", func(t *testing.T) {

@@ -74,9 +74,6 @@ func lossData(t testing.TB, v workflow.CaseView) workflow.LossData {
 // testLoss covers the loss and reissue path (Art. 19) on both tables.
 func testLoss(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
-	runMatrix(t, w, lossJusticeScript)
-	runMatrix(t, w, lossMinistryScript)
-
 	t.Run("lost, voided, reissued: only the reissued certificate is valid, once received", func(t *testing.T) {
 		w.T = t
 		app := w.receivedCertificate(casts[0])

@@ -167,6 +167,7 @@ func (w *World) Counts() map[string]int {
 // Run runs the whole suite against stores from open.
 func Run(t *testing.T, open Opener) {
 	t.Run("ApplicationMatrix", func(t *testing.T) { testApplicationMatrix(t, open) })
+	t.Run("PathMatrix", func(t *testing.T) { testPathMatrix(t, open) })
 	t.Run("Eligibility", func(t *testing.T) { testEligibility(t, open) })
 	t.Run("HappyPath", func(t *testing.T) { testHappyPath(t, open) })
 	t.Run("ConcurrentApproval", func(t *testing.T) { testConcurrentApproval(t, open) })

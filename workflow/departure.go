@@ -100,7 +100,11 @@ func departurePath() Path {
 			{
 				Name: EvComplete, Label: "办结离岗手续", From: []State{DepOpen}, To: DepCompleted,
 				Actors: []Role{RoleHR, RoleLegalClerk}, Effect: completeDeparture, Guards: []Guard{guardAllReturned},
-				Docs: []DocSpec{{DocDepartureClearance, "Art. 18"}},
+				// The guard passed, so nothing is out: a return task still open
+				// is for a certificate that left by another path (surrendered
+				// under Art. 17, voided by a loss notice under Art. 19).
+				Closes: []TaskKind{TaskReturnCertificate},
+				Docs:   []DocSpec{{DocDepartureClearance, "Art. 18"}},
 			},
 			{
 				Name: EvWithdraw, Label: "撤销离岗", From: []State{DepOpen}, To: DepWithdrawn,

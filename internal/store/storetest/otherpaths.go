@@ -432,6 +432,42 @@ func testDeparture(t *testing.T, open Opener) {
 			}
 		}
 	})
+	t.Run("a certificate that leaves by another path: completion leaves no return task open", func(t *testing.T) {
+		w.T = t
+		for _, tc := range []struct {
+			name  string
+			leave func(cert int64) // takes the certificate out of the holder's hands after the departure opened
+			lost  bool             // reported lost before the departure opened
+		}{
+			{"surrendered to justice (Art. 17)", func(cert int64) {
+				v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert, Data: json.RawMessage(`{"ground":2,"facts":"利用证件谋利"}`)})
+				w.MustFire("leader", v, workflow.EvSurrender, "", "")
+			}, false},
+			{"voided by the loss notice (Art. 19)", func(cert int64) {
+				v := w.view("clerk", w.casesOf(w.certificate(cert).PersonID, workflow.PathLoss)[0].ID)
+				w.MustFire("clerk", v, workflow.EvPublishNotice, "", `{"medium":"新疆日报","published_on":"2026-03-10"}`)
+			}, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				w.T = t
+				app := w.receivedCertificate(casts[0])
+				if tc.lost {
+					w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathLoss, CertificateID: app.CertificateID, Data: json.RawMessage(lossReport)})
+				}
+				dep := w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"调离"}`)})
+				wantOpen(t, dep, workflow.TaskReturnCertificate)
+				tc.leave(app.CertificateID)
+				if out := w.outstanding(app.PersonID); len(out) != 0 {
+					t.Fatalf("still out: %+v", out)
+				}
+				dep = w.MustFire("hr", w.view("hr", dep.ID), workflow.EvComplete, "", "")
+				if dep.State != workflow.DepCompleted {
+					t.Fatal(dep.State)
+				}
+				wantOpen(t, dep)
+			})
+		}
+	})
 	t.Run("派出机关 staff who stop the work: the county legal office recovers", func(t *testing.T) {
 		w.T = t
 		app := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhaolei", nil), categories)

@@ -174,6 +174,17 @@ var (
 		}
 		return ""
 	}}
+	// guardIssueInService: justice's 核发 is not recorded for someone leaving
+	// or gone, as no 补发 is (loss.go): a certificate issued to them would
+	// be out with nobody to recover it once the departure completes
+	// (Art. 18). The office records justice's decision as 不予核发 instead,
+	// or waits for a withdrawn departure.
+	guardIssueInService = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
+		if s.Person.Employment != EmploymentActive {
+			return "the applicant is " + string(s.Person.Employment) + ": no certificate is issued; record 不予核发"
+		}
+		return ""
+	}}
 	guardStaffed = Guard{Article: "Art. 9(1)(1)", Check: func(s *Snapshot) string {
 		if !s.Person.Staffed {
 			return "not 在编 in the department, a public institution or a 派出机关"
@@ -350,7 +361,7 @@ func applicationPath(family Family) Path {
 			},
 			{
 				Name: EvIssue, Label: issuer + "核发", From: []State{AppSubmitted}, To: AppIssued,
-				Actors: deciders, Effect: issueCertificate(issuer),
+				Actors: deciders, Effect: issueCertificate(issuer), Guards: []Guard{guardIssueInService},
 				Opens:  []TaskSpec{{Kind: TaskRecordReceipt, Role: office}},
 				Closes: []TaskKind{TaskRecordDecision},
 			},

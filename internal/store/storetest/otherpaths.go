@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -350,25 +351,6 @@ func testDeparture(t *testing.T, open Opener) {
 				t.Fatalf("task %+v for %s", tk, c.Kind)
 			}
 		}
-		complete := func(wantOut ...string) {
-			t.Helper()
-			before := w.Counts()
-			_, err := w.Fire("region-hr", dep, workflow.EvComplete, "", "")
-			var ge *workflow.GuardError
-			if !errors.As(err, &ge) || len(ge.Violations) != len(wantOut) {
-				t.Fatalf("complete: %v, want %d certificates named", err, len(wantOut))
-			}
-			for i, number := range wantOut {
-				if ge.Violations[i].Article != "Art. 18" || !strings.Contains(ge.Violations[i].Condition, number) {
-					t.Fatalf("violation %d: %+v, want %s", i, ge.Violations[i], number)
-				}
-			}
-			if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
-				t.Fatal("refused completion wrote rows")
-			}
-		}
-		complete(certs[0].Number, certs[1].Number)
-		// The county clerk cannot take the Ministry certificate back; 自治区 HR can.
 		var ministry, justice workflow.Certificate
 		for _, c := range certs {
 			if c.Kind == workflow.KindMinistry {
@@ -377,11 +359,53 @@ func testDeparture(t *testing.T, open Opener) {
 				justice = c
 			}
 		}
+		// complete asks HR to complete: refused, naming exactly the
+		// certificates out, each with where it must go; HR's blocker list
+		// says the same, with the open return task of each.
+		complete := func(out ...workflow.Certificate) {
+			t.Helper()
+			before := w.Counts()
+			_, err := w.Fire("region-hr", dep, workflow.EvComplete, "", "")
+			var ge *workflow.GuardError
+			if !errors.As(err, &ge) || len(ge.Violations) != len(out) {
+				t.Fatalf("complete: %v, want %d certificates named", err, len(out))
+			}
+			named := map[string]bool{}
+			for _, v := range ge.Violations {
+				i := slices.IndexFunc(out, func(c workflow.Certificate) bool { return strings.Contains(v.Condition, "No. "+c.Number+" ") })
+				if v.Article != "Art. 18" || i < 0 || named[out[i].Number] {
+					t.Fatalf("violation %+v, want one for each of %v", v, out)
+				}
+				named[out[i].Number] = true
+				where := "证件管理部门法制机构"
+				if out[i].Kind == workflow.KindMinistry {
+					where = "自治区应急管理厅组织人事机构"
+				}
+				if !strings.Contains(v.Condition, "return to "+where) {
+					t.Fatalf("violation %+v does not say it goes to %s", v, where)
+				}
+			}
+			if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+				t.Fatal("refused completion wrote rows")
+			}
+			bs, err := w.Engine.DepartureBlockers(w.Ctx, w.Actor("region-hr"), person)
+			if err != nil || len(bs) != 1 || bs[0].CaseID != dep.ID || len(bs[0].Certificates) != len(out) {
+				t.Fatalf("blockers %+v %v, want %d certificates", bs, err, len(out))
+			}
+			for _, b := range bs[0].Certificates {
+				i := slices.IndexFunc(out, func(c workflow.Certificate) bool { return c.ID == b.CertificateID })
+				if i < 0 || b.ReturnTo != workflow.ReturnOffice(&out[i]) || b.TaskID == 0 || b.TaskDueOn != workflow.MustDate("2026-03-17") {
+					t.Fatalf("blocking certificate %+v, want one of %v", b, out)
+				}
+			}
+		}
+		complete(justice, ministry)
+		// The 自治区 legal office cannot take the Ministry certificate back; 自治区 HR can.
 		if _, err := w.Fire("region-clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, ministry.ID)); !errors.Is(err, workflow.ErrForbidden) {
 			t.Fatalf("legal office takes back the Ministry certificate: %v", err)
 		}
 		dep = w.MustFire("region-clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, justice.ID))
-		complete(ministry.Number)
+		complete(ministry)
 		dep = w.MustFire("region-hr", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, ministry.ID))
 		dep = w.MustFire("region-hr", dep, workflow.EvComplete, "", "")
 		if dep.State != workflow.DepCompleted || len(openTasks(dep)) != 0 {
@@ -429,6 +453,87 @@ func testDeparture(t *testing.T, open Opener) {
 			}
 			if errComplete == nil && errReturn == nil {
 				t.Fatalf("round %d: both succeeded on one version", round)
+			}
+		}
+	})
+	// The races below are not decided by one case's version: justice's
+	// decision on an application submitted before (or while) the departure
+	// opens is recorded on the application case. The person's version,
+	// which every command changing their employment or certificates bumps,
+	// serialises them; without it PostgreSQL commits both sides.
+	race := func(a, b func() error) (errA, errB error) {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		wg.Add(2)
+		go func() { defer wg.Done(); <-start; errA = a() }()
+		go func() { defer wg.Done(); <-start; errB = b() }()
+		close(start)
+		wg.Wait()
+		return errA, errB
+	}
+	issue := func(app workflow.CaseView) func() error {
+		clerk := w.Actor("clerk")
+		return func() error {
+			_, err := w.Engine.Fire(context.Background(), workflow.Command{Actor: clerk, CaseID: app.ID, Event: workflow.EvIssue, ExpectedVersion: app.Version,
+				Input: json.RawMessage(fmt.Sprintf(`{"number":"RACE-%d","valid_until":"2031-03-08"}`, w.seq.Add(1)))})
+			return err
+		}
+	}
+	lost := func(err error) bool { return errors.Is(err, workflow.ErrConflict) || isGuard(err, "Art. 18") }
+	t.Run("completion racing an issue never leaves a departed person with a certificate out", func(t *testing.T) {
+		w.T = t
+		for round := range 8 {
+			app := w.reach(casts[0], workflow.AppSubmitted)
+			dep := w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"退休"}`)})
+			wantOpen(t, dep) // nothing out yet
+			hr := w.Actor("hr")
+			errComplete, errIssue := race(func() error {
+				_, err := w.Engine.Fire(context.Background(), workflow.Command{Actor: hr, CaseID: dep.ID, Event: workflow.EvComplete, ExpectedVersion: dep.Version})
+				return err
+			}, issue(app))
+			completed := w.view("hr", dep.ID).State == workflow.DepCompleted
+			if out := w.outstanding(app.PersonID); completed && len(out) > 0 {
+				t.Fatalf("round %d: departure completed with %d certificate(s) out (complete %v, issue %v)", round, len(out), errComplete, errIssue)
+			}
+			if (errComplete == nil) == (errIssue == nil) || errComplete != nil && !lost(errComplete) || errIssue != nil && !lost(errIssue) {
+				t.Fatalf("round %d: want one to succeed, the other refused: complete %v, issue %v", round, errComplete, errIssue)
+			}
+		}
+	})
+	t.Run("an issue racing the opening of a departure never leaves a certificate without its return task", func(t *testing.T) {
+		w.T = t
+		for round := range 8 {
+			app := w.reach(casts[0], workflow.AppSubmitted)
+			hr := w.Actor("hr")
+			errOpen, errIssue := race(func() error {
+				_, err := w.Engine.OpenCase(context.Background(), hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+				return err
+			}, issue(app))
+			if errOpen != nil && !errors.Is(errOpen, workflow.ErrConflict) || errIssue != nil && !lost(errIssue) || errOpen != nil && errIssue != nil {
+				t.Fatalf("round %d: open %v, issue %v", round, errOpen, errIssue)
+			}
+			deps := w.casesOf(app.PersonID, workflow.PathDeparture)
+			if (len(deps) == 1) != (errOpen == nil) {
+				t.Fatalf("round %d: %d departures, open %v", round, len(deps), errOpen)
+			}
+			if len(deps) == 0 {
+				continue
+			}
+			// Every certificate out has the departure's return task.
+			tasks := map[int64]bool{}
+			for _, tk := range w.view("hr", deps[0].ID).Tasks {
+				if tk.Kind == workflow.TaskReturnCertificate && tk.Status == workflow.TaskOpen {
+					tasks[tk.CertificateID] = true
+				}
+			}
+			out := w.outstanding(app.PersonID)
+			for _, c := range out {
+				if !tasks[c.ID] {
+					t.Fatalf("round %d: certificate %s is out with no return task (open %v, issue %v)", round, c.Number, errOpen, errIssue)
+				}
+			}
+			if len(tasks) != len(out) {
+				t.Fatalf("round %d: %d return tasks for %d certificates out", round, len(tasks), len(out))
 			}
 		}
 	})

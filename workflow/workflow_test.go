@@ -54,6 +54,33 @@ func TestAddMonths(t *testing.T) {
 	}
 }
 
+// TestAddWorkingDays: "及时" counts Monday to Friday, from the day after
+// the start, whatever day the start is.
+func TestAddWorkingDays(t *testing.T) {
+	tests := []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2026-03-09", 5, "2026-03-16"}, // Monday → Monday
+		{"2026-03-10", 5, "2026-03-17"}, // Tuesday → Tuesday
+		{"2026-03-13", 5, "2026-03-20"}, // Friday → Friday
+		{"2026-03-14", 5, "2026-03-20"}, // Saturday → Friday
+		{"2026-03-15", 5, "2026-03-20"}, // Sunday → Friday
+		{"2026-03-13", 1, "2026-03-16"}, // Friday + 1 → Monday
+		{"2026-03-14", 1, "2026-03-16"}, // Saturday + 1 → Monday
+		{"2026-03-10", 0, "2026-03-10"},
+		{"2026-03-10", 10, "2026-03-24"},
+		{"2026-12-30", 5, "2027-01-06"}, // over the new year
+		{"2028-02-25", 3, "2028-03-01"}, // Friday, over Feb 29
+	}
+	for _, tc := range tests {
+		if got := MustDate(tc.from).AddWorkingDays(tc.n); got != MustDate(tc.want) {
+			t.Errorf("%s + %d working days = %s, want %s", tc.from, tc.n, got, tc.want)
+		}
+	}
+}
+
 // TestPathTables: every table is consistent, every state reachable from the
 // initial one, every non-final state has a way out, and the Mermaid diagram
 // names every transition.
@@ -132,6 +159,20 @@ func TestCertificateLifecycle(t *testing.T) {
 	c := Certificate{State: CertReceived, ValidUntil: MustDate("2030-06-30")}
 	if !c.ValidOn(MustDate("2030-06-30")) || c.ValidOn(MustDate("2030-07-01")) {
 		t.Error("validity boundary")
+	}
+	// Only a received certificate is ever valid; which ones are still out
+	// (and so block a departure, Art. 18).
+	for _, tc := range []struct {
+		state      CertificateState
+		valid, out bool
+	}{
+		{CertIssued, false, true}, {CertReceived, true, true}, {CertSuspended, false, true}, {CertLost, false, true},
+		{CertReturned, false, false}, {CertCancelled, false, false}, {CertVoided, false, false},
+	} {
+		c := Certificate{State: tc.state, ValidUntil: MustDate("2030-06-30")}
+		if c.ValidOn(MustDate("2026-01-01")) != tc.valid || c.Outstanding() != tc.out {
+			t.Errorf("%s: valid %v, outstanding %v; want %v, %v", tc.state, c.ValidOn(MustDate("2026-01-01")), c.Outstanding(), tc.valid, tc.out)
+		}
 	}
 	c.State = CertSuspended
 	if c.ValidOn(MustDate("2026-01-01")) || !c.Outstanding() {

@@ -183,5 +183,6 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Complaint", func(t *testing.T) { testComplaint(t, open) })
 	t.Run("Inbox", func(t *testing.T) { testInbox(t, open) })
 	t.Run("Validity", func(t *testing.T) { testValidity(t, open) })
+	t.Run("Deadlines", func(t *testing.T) { testDeadlines(t, open) })
 	t.Run("Scenario", func(t *testing.T) { testScenario(t, open) })
 }

@@ -16,18 +16,14 @@ func (e *Engine) scope(ctx context.Context, tx Tx, actor *Actor) (Scope, error) 
 		if b.Role == RoleOfficer {
 			continue
 		}
-		u, err := tx.OrgUnit(ctx, b.OrgUnitID)
+		p, err := e.place(ctx, tx, b.OrgUnitID)
 		if err != nil {
 			return sc, err
 		}
 		if b.Role.supervises() {
-			d, err := tx.OrgUnit(ctx, u.DeptID)
-			if err != nil {
-				return sc, err
-			}
-			sc.Prefixes = append(sc.Prefixes, d.Path)
+			sc.Prefixes = append(sc.Prefixes, p.deptPath)
 		} else {
-			sc.Exact = append(sc.Exact, u.DeptID)
+			sc.Exact = append(sc.Exact, p.deptID)
 		}
 	}
 	return sc, nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/looplab/fsm"
@@ -70,6 +71,37 @@ type Engine struct {
 	log      *slog.Logger
 	paths    map[PathName]*compiledPath
 	order    []PathName
+	// places caches where each org unit sits in the tree (unitPlace by
+	// ID). Org units are created, never moved or deleted, so a place once
+	// read stays true on every instance sharing the database.
+	places sync.Map
+}
+
+// unitPlace is where an org unit sits: its department, and that
+// department's path.
+type unitPlace struct {
+	deptID   int64
+	deptPath string
+}
+
+// place returns where the org unit id sits, from the cache or tx.
+func (e *Engine) place(ctx context.Context, tx Tx, id int64) (unitPlace, error) {
+	if p, ok := e.places.Load(id); ok {
+		return p.(unitPlace), nil
+	}
+	u, err := tx.OrgUnit(ctx, id)
+	if err != nil {
+		return unitPlace{}, err
+	}
+	d := u
+	if u.DeptID != u.ID {
+		if d, err = tx.OrgUnit(ctx, u.DeptID); err != nil {
+			return unitPlace{}, err
+		}
+	}
+	p := unitPlace{deptID: d.ID, deptPath: d.Path}
+	e.places.Store(id, p)
+	return p, nil
 }
 
 type compiledPath struct {

@@ -342,6 +342,15 @@ type LooseViewer interface {
 	ViewLoose(ctx context.Context, fn func(Tx) error) error
 }
 
+// viewLoose reads with the store's ViewLoose where it has one, else in a
+// read transaction. For reads whose statements need not share a snapshot.
+func (e *Engine) viewLoose(ctx context.Context, fn func(Tx) error) error {
+	if lv, ok := e.store.(LooseViewer); ok {
+		return lv.ViewLoose(ctx, fn)
+	}
+	return e.store.View(ctx, fn)
+}
+
 func inboxTx(tx Tx) (InboxTx, error) {
 	it, ok := tx.(InboxTx)
 	if !ok {
@@ -601,11 +610,7 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 	}
 	now := e.Now()
 	today := e.today(now)
-	view := e.store.View
-	if lv, ok := e.store.(LooseViewer); ok {
-		view = lv.ViewLoose
-	}
-	err = view(ctx, func(tx Tx) error {
+	err = e.viewLoose(ctx, func(tx Tx) error {
 		it, err := inboxTx(tx)
 		if err != nil {
 			return err
@@ -931,18 +936,22 @@ func (e *Engine) ReassignTask(ctx context.Context, actor *Actor, taskID int64, i
 		if err := mayWork(act, t, &cc.Case); err != nil {
 			return nil, err
 		}
+		// Nobody, and somebody without the role here, get one answer: the
+		// refusal tells nothing about users elsewhere, not even that
+		// they exist.
+		noTaker := Invalid("user_id", fmt.Sprintf("no enabled user %d holds the role %s at the task's department", in.UserID, t.Role))
 		to, err := it.ActorByID(ctx, in.UserID)
 		if errors.Is(err, ErrNotFound) {
-			return nil, Invalid("user_id", fmt.Sprintf("no enabled user %d", in.UserID))
+			return nil, noTaker
 		}
 		if err != nil {
 			return nil, err
 		}
+		if !to.Has(t.Role, t.OrgUnitID) {
+			return nil, noTaker
+		}
 		if to.UserID == t.AssigneeID {
 			return nil, Invalid("user_id", to.Name+" already holds the task")
-		}
-		if !to.Has(t.Role, t.OrgUnitID) {
-			return nil, Invalid("user_id", fmt.Sprintf("%s does not hold the role %s at the task's department", to.Name, t.Role))
 		}
 		if why := to.conflictWith(&cc.Case, t.Kind); why != "" {
 			return nil, Invalid("user_id", fmt.Sprintf("%s may not do it: %s", to.Name, strings.Replace(why, "you", "them", 1)))
@@ -1037,9 +1046,12 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 			if id == act.UserID || slices.Contains(add, id) {
 				continue
 			}
+			// Nobody, and somebody out of the case's line, get one
+			// answer, which tells nothing about users elsewhere.
+			noReader := Invalid("user_ids", fmt.Sprintf("no enabled user %d works in this case's line (its department and those above it)", id))
 			u, err := it.ActorByID(ctx, id)
 			if errors.Is(err, ErrNotFound) {
-				return Invalid("user_ids", fmt.Sprintf("no enabled user %d", id))
+				return noReader
 			}
 			if err != nil {
 				return err
@@ -1049,7 +1061,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 				return err
 			}
 			if !inLine {
-				return Invalid("user_ids", fmt.Sprintf("%s works outside this case's line (its department and those above it)", u.Name))
+				return noReader
 			}
 			w, err := it.IsWatcher(ctx, caseID, id)
 			if err != nil {
@@ -1099,6 +1111,36 @@ func worksInLine(ctx context.Context, tx Tx, u *Actor, chain []int64) (bool, err
 		}
 		if len(bc) > 0 && slices.Contains(chain, bc[len(bc)-1]) {
 			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// deputyInLine reports whether dep may stand in for delegator: dep holds
+// a role (the officer's too: a colleague's own account) at the department
+// of one of delegator's bindings or at a department above it. A
+// delegation never carries a department's authority to another region.
+func deputyInLine(ctx context.Context, tx Tx, dep, delegator *Actor) (bool, error) {
+	var lines [][]int64
+	for _, b := range delegator.Roles {
+		if b.Role == RoleOfficer {
+			continue
+		}
+		chain, err := tx.OrgChain(ctx, b.OrgUnitID)
+		if err != nil {
+			return false, err
+		}
+		lines = append(lines, chain)
+	}
+	for _, b := range dep.Roles {
+		u, err := tx.OrgUnit(ctx, b.OrgUnitID)
+		if err != nil {
+			return false, err
+		}
+		for _, chain := range lines {
+			if slices.Contains(chain, u.DeptID) {
+				return true, nil
+			}
 		}
 	}
 	return false, nil
@@ -1160,12 +1202,22 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 		if err != nil {
 			return err
 		}
+		// The deputy works in the delegator's line; nobody, and somebody
+		// elsewhere, get one answer, which tells nothing about them.
+		noDeputy := Invalid("deputy_user_id", fmt.Sprintf("no enabled user %d works in your department or one above it", in.DeputyID))
 		dep, err := it.ActorByID(ctx, in.DeputyID)
 		if errors.Is(err, ErrNotFound) {
-			return Invalid("deputy_user_id", fmt.Sprintf("no enabled user %d", in.DeputyID))
+			return noDeputy
 		}
 		if err != nil {
 			return err
+		}
+		inLine, err := deputyInLine(ctx, tx, &dep, actor)
+		if err != nil {
+			return err
+		}
+		if !inLine {
+			return noDeputy
 		}
 		d.DeputyName = dep.Name
 		return it.CreateDelegation(ctx, &d)

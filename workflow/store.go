@@ -96,8 +96,8 @@ func (s Scope) Reaches(u OrgUnit) bool {
 	return slices.ContainsFunc(s.Prefixes, func(p string) bool { return strings.HasPrefix(u.Path, p) })
 }
 
-// Unit narrows the scope to the one department u (which it must reach).
-func Unit(u OrgUnit) Scope { return Scope{Exact: []int64{u.ID}} }
+// Unit is the scope of the one department dept.
+func Unit(dept int64) Scope { return Scope{Exact: []int64{dept}} }
 
 // PersonFilter selects people. After is the keyset cursor (the last ID seen).
 type PersonFilter struct {

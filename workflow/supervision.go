@@ -91,7 +91,9 @@ func supervision(tx Tx) (SupervisionTx, error) {
 // open departure and still a certificate out (personID 0: everyone).
 func (e *Engine) DepartureBlockers(ctx context.Context, actor *Actor, personID int64) ([]DepartureBlocker, error) {
 	out := []DepartureBlocker{}
-	err := e.store.View(ctx, func(tx Tx) error {
+	// One question, one statement after the scope: no transaction needed
+	// (on PostgreSQL that saves the BEGIN and COMMIT round trips).
+	err := e.viewLoose(ctx, func(tx Tx) error {
 		sc, err := e.scope(ctx, tx, actor)
 		if err != nil || sc.Empty() {
 			return err
@@ -125,7 +127,9 @@ func (e *Engine) DepartureBlockers(ctx context.Context, actor *Actor, personID i
 // unit), oldest due first, with counts by org unit and kind.
 func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int64, limit int) ([]OverdueTask, []OverdueCount, error) {
 	tasks, counts := []OverdueTask{}, []OverdueCount{}
-	err := e.store.View(ctx, func(tx Tx) error {
+	// The list and its counts are read a moment apart, like the inbox
+	// and its badges: no transaction around them.
+	err := e.viewLoose(ctx, func(tx Tx) error {
 		sc, err := e.scope(ctx, tx, actor)
 		if err != nil || sc.Empty() {
 			return err
@@ -137,13 +141,14 @@ func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int
 		if orgUnitID != 0 {
 			// One department asked for: check the scope once here, so the
 			// store reads that department's rows without a per-row check.
-			u, err := tx.OrgUnit(ctx, orgUnitID)
-			if errors.Is(err, ErrNotFound) || err == nil && !sc.Reaches(u) {
+			// Tasks sit at departments, so another kind of unit has none.
+			p, err := e.place(ctx, tx, orgUnitID)
+			if errors.Is(err, ErrNotFound) || err == nil && (p.deptID != orgUnitID || !sc.Reaches(OrgUnit{ID: p.deptID, Path: p.deptPath})) {
 				return nil // nothing the actor may see
 			} else if err != nil {
 				return err
 			}
-			sc = Unit(u)
+			sc = Unit(p.deptID)
 		}
 		q := OverdueQuery{Scope: sc, Today: e.today(e.Now()), OrgUnitID: orgUnitID, After: after, Limit: limit}
 		if tasks, err = sup.OverdueTasks(ctx, q); err != nil {

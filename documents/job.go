@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,10 +90,17 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[workflow.DocumentJob])
 	return err
 }
 
-// keep writes pdf under Dir as <sha256>.pdf, atomically.
+// keep writes pdf under Dir as <sha256>.pdf, atomically, and returns the
+// file's absolute path: a relative --documents-dir must not make the
+// stored path depend on the directory a later serve starts in. A file of
+// that name already there is reused only when its bytes are pdf's.
 func (w *Worker) keep(sum string, pdf []byte) (string, error) {
-	path := filepath.Join(w.Dir, sum[:2], sum+".pdf")
-	if _, err := os.Stat(path); err == nil {
+	dir, err := filepath.Abs(w.Dir)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, sum[:2], sum+".pdf")
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, pdf) {
 		return path, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {

@@ -33,15 +33,16 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// startServer runs `certflow serve --addr 127.0.0.1:0 --demo` and returns
-// its base URL; the process gets SIGTERM at cleanup and must exit cleanly.
-func startServer(t *testing.T, bin string, database string) string {
+// startServer runs `certflow serve --addr 127.0.0.1:0 --demo` (and the
+// extra flags) and returns its base URL; the process gets SIGTERM at
+// cleanup and must exit cleanly.
+func startServer(t *testing.T, bin string, database string, extra ...string) string {
 	t.Helper()
 	renderer := "chromium"
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CI") != "true" {
 		renderer = "none" // documents stay pending; walk skips their download
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--database", database, "--demo", "--renderer", renderer)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--database", database, "--demo", "--renderer", renderer}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

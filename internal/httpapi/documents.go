@@ -2,20 +2,18 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"certflow/documents"
 	"certflow/workflow"
 )
 
-// documentBytes loads a rendered document the caller may read, checking
-// its bytes against the stored hash.
+// documentBytes loads a rendered document the caller may read, checked
+// against its stored hash (documents.StoredPDF): bytes lost or changed on
+// disk are an error, never a wrong PDF.
 func (a *api) documentBytes(r *http.Request, id int64) (workflow.Document, []byte, error) {
 	var doc workflow.Document
 	var pdf []byte
@@ -31,23 +29,11 @@ func (a *api) documentBytes(r *http.Request, id int64) (workflow.Document, []byt
 		case workflow.DocFailed:
 			return fmt.Errorf("%w: document %d failed to render: %s", workflow.ErrConflict, id, d.Error)
 		}
-		if d.StoragePath != "" {
-			pdf, err = os.ReadFile(d.StoragePath)
-			return err
-		}
-		dt, err := workflow.Documents(tx)
-		if err != nil {
-			return err
-		}
-		pdf, err = dt.DocumentContent(r.Context(), id)
+		pdf, err = documents.StoredPDF(r.Context(), tx, d)
 		return err
 	})
 	if err != nil {
 		return doc, nil, err
-	}
-	sum := sha256.Sum256(pdf)
-	if hex.EncodeToString(sum[:]) != doc.SHA256 {
-		return doc, nil, fmt.Errorf("httpapi: document %d: stored bytes do not match their SHA-256", id)
 	}
 	return doc, pdf, nil
 }

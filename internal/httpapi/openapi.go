@@ -296,7 +296,7 @@ var problemResponses = map[int]struct{ name, descr string }{
 	http.StatusRequestEntityTooLarge: {"TooLarge", "The body is larger than 1 MiB."},
 	http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "The body is not application/json."},
 	http.StatusUnprocessableEntity:   {"GuardRefused", "Refused by the regulation (不符合办法规定): violations lists every failed condition with its article."},
-	http.StatusInternalServerError:   {"Internal", "An unexpected error; the details are only in the server log."},
+	http.StatusInternalServerError:   {"Internal", "An unexpected error; the details are only in the server log. Type document-lost: a stored document's bytes are missing or changed (the detail names it)."},
 	http.StatusTooManyRequests:       {"TooManyRequests", "Too many requests from this client address (提交过于频繁); Retry-After says when to try again."},
 	http.StatusServiceUnavailable:    {"Unavailable", "The service is not open on this server (暂不受理)."},
 }
@@ -521,6 +521,8 @@ func buildOpenAPI() ([]byte, error) {
 		{method: "GET", path: Prefix + "/people/{id}/documents", id: "listPersonDocuments", summary: "List the documents of every case about a person", tag: "documents",
 			params: []obj{personPath}, status: 200, result: list(reflect.TypeFor[workflow.Document]()), errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/documents/{id}", id: "downloadDocument", summary: "Download a rendered document (PDF, ETag = SHA-256)", tag: "documents",
+			descr: "The bytes are checked against the SHA-256 recorded at rendering, in the database or under --documents-dir: missing or changed " +
+				"bytes are a 500 of type document-lost naming the document, never a wrong PDF. 409 while the document is pending or failed.",
 			params: []obj{idParam("id", "the document's ID")}, status: 200, result: obj{"type": "string", "format": "binary"}, errors: []int{400, 401, 404, 409}},
 		{method: "GET", path: Prefix + "/documents/{id}/preview", id: "previewDocument", summary: "The document's HTML, as Chromium prints it", tag: "documents",
 			params: []obj{idParam("id", "the document's ID")}, status: 200, result: obj{"type": "string"}, errors: []int{400, 401, 404}},

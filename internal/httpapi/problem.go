@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"certflow/documents"
 	"certflow/workflow"
 )
 
@@ -31,6 +32,7 @@ const (
 	problemMediaType  = problemBase + "unsupported-media-type"
 	problemGuard      = problemBase + "guard-refused"
 	problemInternal   = problemBase + "internal"
+	problemDocLost    = problemBase + "document-lost"
 )
 
 // internalDetail is all a client learns of an unexpected error.
@@ -115,6 +117,12 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			Detail: err.Error(), State: trans.State, Event: trans.Event}
 	case errors.Is(err, workflow.ErrConflict):
 		p = problem{Type: problemConflict, Title: "版本冲突", Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, documents.ErrContentLost):
+		// The record stands, its bytes do not: say so rather than serve
+		// a PDF that is not the document on record.
+		a.log.ErrorContext(r.Context(), "httpapi: stored document lost", "method", r.Method, "path", r.URL.Path, "err", err)
+		p = problem{Type: problemDocLost, Title: "文书文件缺失或已被改动", Status: http.StatusInternalServerError,
+			Detail: err.Error() + "; restore it from a backup"}
 	default:
 		a.log.ErrorContext(r.Context(), "httpapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = problem{Type: problemInternal, Title: "服务器内部错误", Status: http.StatusInternalServerError, Detail: internalDetail}

@@ -6,6 +6,7 @@ func AllPaths() []Path {
 		applicationPath(FamilyJustice),
 		applicationPath(FamilyMinistry),
 		platformPath(),
+		retentionPath(),
 		hrNoticePath(),
 		suspensionPath(),
 		departurePath(),

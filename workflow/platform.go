@@ -30,7 +30,9 @@ const (
 )
 
 // TaskDecideRetention asks the legal office whether an officer moved to a
-// post without enforcement duty keeps the certificate (Art. 18, rules.md).
+// post without enforcement duty keeps the certificate (Art. 18, rules.md);
+// it belongs to the retention case the change report opens (retention.go),
+// whose keep or recover closes it.
 const TaskDecideRetention TaskKind = "decide_retention"
 
 // ChangeKind is what changed about an officer (Art. 14 second paragraph).
@@ -109,8 +111,8 @@ func platformPath() Path {
 
 // openPlatformEntry starts the Art. 14 clock: from 领取 (a case spawned by
 // the receipt) or from the change the legal office reports. A 转岗 to a
-// post without enforcement duty also asks the legal office to decide
-// whether the certificate is returned.
+// post without enforcement duty also opens a retention case, where the
+// legal office decides whether the justice-issued certificate is returned.
 func openPlatformEntry(t *Transition) error {
 	var d PlatformData
 	if err := decodeInput(t.Input, &d); err != nil {
@@ -142,8 +144,9 @@ func openPlatformEntry(t *Transition) error {
 		}
 		t.DueBase = d.ChangedOn
 		if d.Change == ChangeTransfer && d.EnforcementPost != nil && !*d.EnforcementPost {
-			t.Tasks = append(t.Tasks, Task{Kind: TaskDecideRetention, Role: RoleLegalClerk, OrgUnitID: t.Snap.Case.OrgUnitID,
-				DueOn: d.ChangedOn.AddWorkingDays(t.Snap.Settings.TimelyWorkingDays)})
+			if in, ok := RetentionOnTransfer(t.Snap, d.ChangedOn, d.Details); ok {
+				t.Spawn = append(t.Spawn, in)
+			}
 		}
 	default:
 		return Invalid("reason", `"receipt" or "change"`)

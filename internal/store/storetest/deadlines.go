@@ -64,9 +64,12 @@ func testDeadlines(t *testing.T, open Opener) {
 			return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
 				Data: json.RawMessage(`{"change":"调离","changed_on":"2026-03-14"}`)})
 		}, workflow.TaskPlatformEmergency, "2026-04-14", "2026-04-14"},
-		{"转岗 without enforcement duty: the retention decision", func() workflow.CaseView { return workflow.CaseView{} }, func(workflow.CaseView) workflow.CaseView {
-			return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
+		{"转岗 without enforcement duty: the retention decision", func() workflow.CaseView {
+			return w.receivedCertificate(casts[0])
+		}, func(app workflow.CaseView) workflow.CaseView {
+			w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: app.PersonID,
 				Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-14","enforcement_post":false}`)})
+			return w.view("clerk", w.casesOf(app.PersonID, workflow.PathRetention)[0].ID)
 		}, workflow.TaskDecideRetention, "2026-03-20", "2026-03-18"},
 		{"HR notice to the legal office", func() workflow.CaseView { return workflow.CaseView{} }, func(workflow.CaseView) workflow.CaseView {
 			return w.openAs("region-hr", workflow.OpenCaseInput{Path: workflow.PathHRNotice, OrgUnitID: w.Data.Units["region"],

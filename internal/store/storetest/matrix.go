@@ -113,6 +113,9 @@ func testApplicationMatrix(t *testing.T, open Opener) {
 						if last.Event != def.Name || last.From != st.Name || last.To != def.To {
 							t.Fatalf("last event %+v", last)
 						}
+						if final(p, def.To) && len(openTasks(got)) != 0 {
+							t.Fatalf("final state %s keeps open tasks %v", def.To, openTasks(got))
+						}
 						return
 					}
 					var inv *workflow.InvalidTransitionError

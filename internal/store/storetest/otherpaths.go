@@ -19,8 +19,12 @@ var platformScript = script{
 	path:   workflow.PathPlatformEntry,
 	viewer: "clerk",
 	open: func(w *World) workflow.CaseView {
-		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
-			Data: json.RawMessage(`{"change":"退休","changed_on":"2026-03-01"}`)})
+		// A holder's 转岗 to a post without enforcement duty: the retention
+		// decision it opens is a case of its own, so reaching "entered"
+		// leaves nothing open here.
+		app := w.receivedCertificate(casts[0])
+		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: app.PersonID,
+			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-01","enforcement_post":false}`)})
 	},
 	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step {
 		return step{ev, "clerk", "", `{"entered_on":"2026-03-09"}`}
@@ -48,6 +52,33 @@ var hrNoticeScript = script{
 	routes: map[workflow.State][]workflow.EventName{
 		workflow.NoticeSent:         nil,
 		workflow.NoticeAcknowledged: {workflow.EvAcknowledge},
+	},
+}
+
+// retentionScript: the legal office decides whether a holder moved to a
+// post without enforcement duty keeps the certificate.
+var retentionScript = script{
+	path:   workflow.PathRetention,
+	viewer: "clerk",
+	open: func(w *World) workflow.CaseView {
+		app := w.receivedCertificate(casts[0])
+		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathRetention, PersonID: app.PersonID,
+			Data: json.RawMessage(`{"changed_on":"2026-03-09","details":"调至办公室从事文秘工作"}`)})
+	},
+	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step {
+		if ev == workflow.EvKeep {
+			return step{ev, "clerk", "新岗位仍需参与联合执法", ""}
+		}
+		var cert int64
+		if out := w.outstanding(v.PersonID); len(out) > 0 {
+			cert = out[0].ID
+		}
+		return step{ev, "clerk", "", fmt.Sprintf(`{"certificate_id":%d}`, cert)}
+	},
+	routes: map[workflow.State][]workflow.EventName{
+		workflow.RetPending:  nil,
+		workflow.RetKept:     {workflow.EvKeep},
+		workflow.RetReturned: {workflow.EvRecover},
 	},
 }
 
@@ -83,14 +114,54 @@ func testPlatform(t *testing.T, open Opener) {
 	})
 	t.Run("转岗 to a post without enforcement duty asks whether the certificate is returned", func(t *testing.T) {
 		w.T = t
-		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
-			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-06","enforcement_post":false}`)})
-		tasks := openTasks(v)
-		if tk, ok := tasks[workflow.TaskDecideRetention]; !ok || tk.DueOn != workflow.MustDate("2026-03-13") {
-			t.Fatalf("tasks %v (5 working days from Friday 2026-03-06 is Friday 2026-03-13)", tasks)
+		transfer := func(person int64) (workflow.CaseView, []workflow.Case) {
+			v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: person,
+				Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-06","enforcement_post":false}`)})
+			wantOpen(t, v, workflow.TaskPlatformEmergency, workflow.TaskPlatformRandom)
+			if due := openTasks(v)[workflow.TaskPlatformEmergency].DueOn; due != workflow.MustDate("2026-04-06") {
+				t.Fatalf("platform due %s", due)
+			}
+			return v, w.casesOf(person, workflow.PathRetention)
 		}
-		if tasks[workflow.TaskPlatformEmergency].DueOn != workflow.MustDate("2026-04-06") {
-			t.Fatalf("platform due %s", tasks[workflow.TaskPlatformEmergency].DueOn)
+		// Nobody to decide about without a justice-issued certificate.
+		if _, rs := transfer(w.ClonePerson("zhangwei", nil)); len(rs) != 0 {
+			t.Fatalf("retention cases for a person without a certificate: %+v", rs)
+		}
+		for _, keep := range []bool{true, false} {
+			app := w.receivedCertificate(casts[0])
+			plat, rs := transfer(app.PersonID)
+			if len(rs) != 1 || rs[0].State != workflow.RetPending {
+				t.Fatalf("retention cases %+v", rs)
+			}
+			r := w.view("clerk", rs[0].ID)
+			wantOpen(t, r, workflow.TaskDecideRetention)
+			if tk := openTasks(r)[workflow.TaskDecideRetention]; tk.DueOn != workflow.MustDate("2026-03-13") || tk.Role != workflow.RoleLegalClerk {
+				t.Fatalf("decision task %+v (5 working days from Friday 2026-03-06 is Friday 2026-03-13)", tk)
+			}
+			if keep {
+				r = w.MustFire("clerk", r, workflow.EvKeep, "新岗位仍需参与联合执法", "")
+				if c := w.certificate(app.CertificateID); c.State != workflow.CertReceived {
+					t.Fatalf("kept certificate %s", c.State)
+				}
+				if len(w.casesOf(app.PersonID, workflow.PathCancellation)) != 0 {
+					t.Fatal("a kept certificate went to cancellation")
+				}
+			} else {
+				r = w.MustFire("clerk", r, workflow.EvRecover, "", fmt.Sprintf(`{"certificate_id":%d}`, app.CertificateID))
+				if c := w.certificate(app.CertificateID); c.State != workflow.CertReturned || c.ValidOn(Today) {
+					t.Fatalf("recovered certificate %s", c.State)
+				}
+				cs := w.casesOf(app.PersonID, workflow.PathCancellation)
+				if len(cs) != 1 || cs[0].CertificateID != app.CertificateID {
+					t.Fatalf("cancellation cases %+v", cs)
+				}
+				wantOpen(t, w.view("clerk", cs[0].ID), workflow.TaskSendForCancellation)
+			}
+			wantOpen(t, r)
+			// The platform entries end the change report with nothing left open.
+			plat = w.MustFire("clerk", plat, workflow.EvEnterEmergency, "", "")
+			plat = w.MustFire("clerk", plat, workflow.EvCompleteRandom, "", "")
+			wantOpen(t, plat)
 		}
 	})
 	t.Run("bad change reports", func(t *testing.T) {

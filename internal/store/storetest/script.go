@@ -82,6 +82,11 @@ func runMatrix(t *testing.T, w *World, sc script) {
 					if last.Event != def.Name || last.From != st.Name || last.To != def.To {
 						t.Fatalf("last event %+v", last)
 					}
+					// No event leaves a final state: a task still open there
+					// could never be done.
+					if final(p, def.To) && len(openTasks(got)) != 0 {
+						t.Fatalf("final state %s keeps open tasks %v", def.To, openTasks(got))
+					}
 					return
 				}
 				var inv *workflow.InvalidTransitionError
@@ -103,10 +108,15 @@ func runMatrix(t *testing.T, w *World, sc script) {
 	}
 }
 
+func final(p *workflow.Path, s workflow.State) bool {
+	i := slices.IndexFunc(p.States, func(d workflow.StateDef) bool { return d.Name == s })
+	return i >= 0 && p.States[i].Final
+}
+
 // matrixScripts drives every path but the two application paths (which
 // testApplicationMatrix runs with their casts).
 var matrixScripts = []script{
-	platformScript, hrNoticeScript, suspensionScript, departureScript, cancellationScript, ministryCancellationScript,
+	platformScript, retentionScript, hrNoticeScript, suspensionScript, departureScript, cancellationScript, ministryCancellationScript,
 	lossJusticeScript, lossMinistryScript, complaintScript,
 }
 

@@ -58,9 +58,27 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[workflow.DocumentJob])
 		}
 		return err
 	}
+	// A batch list is stored with the forms that follow it (batch.go):
+	// gather them first, so a form still pending costs no rendering.
+	var forms [][]byte
+	if doc.Kind == workflow.DocBatchList {
+		var permanent bool
+		forms, permanent, err = batchAttachments(ctx, w.Engine, doc.CaseID)
+		if err != nil {
+			final = final || permanent
+			w.mark(ctx, id, err, final)
+			if final {
+				return river.JobCancel(err)
+			}
+			return err
+		}
+	}
 	pdf, err := w.Renderer.Render(ctx, html)
 	if err == nil {
 		err = CheckPDF(pdf)
+	}
+	if err == nil && forms != nil {
+		pdf, err = Merge(append([][]byte{pdf}, forms...)...)
 	}
 	if err != nil {
 		w.mark(ctx, id, err, final)
@@ -143,12 +161,16 @@ func (w *Worker) mark(ctx context.Context, id int64, cause error, final bool) {
 	}
 }
 
-// FileName is the download name of a document: its title, the person and
-// the case number, e.g. 行政执法证件登记表-张伟-650102-2026-000012.pdf.
+// FileName is the download name of a document: its title, the person (a
+// batch list: the department) and the case number, e.g.
+// 行政执法证件登记表-张伟-650102-2026-000012.pdf.
 func FileName(d workflow.Document, f Form) string {
 	parts := []string{d.Title}
-	if f.Person.Name != "" {
+	switch {
+	case f.Person.Name != "":
 		parts = append(parts, f.Person.Name)
+	case d.Kind == workflow.DocBatchList && f.Department.Name != "":
+		parts = append(parts, f.Department.Name)
 	}
 	parts = append(parts, f.CaseNumber)
 	name := strings.Join(parts, "-")
@@ -243,13 +265,18 @@ func LoadForm(ctx context.Context, engine *workflow.Engine, id int64) (workflow.
 func fields(ctx context.Context, tx workflow.Tx, cc workflow.CaseContext, doc workflow.Document, f *Form) error {
 	var data map[string]any
 	_ = json.Unmarshal(cc.Case.Data, &data)
+	values := map[string]string{}
 	switch cc.Case.Path {
 	case workflow.PathApplication, workflow.PathMinistryApplication:
 		var d workflow.ApplicationData
 		_ = json.Unmarshal(cc.Case.Data, &d)
 		f.Application = ApplicationOf(d)
+	case workflow.PathTownshipBatch:
+		if err := batchRows(ctx, tx, cc.Case, f); err != nil {
+			return err
+		}
+		values["note"] = batchNote
 	}
-	values := map[string]string{}
 	for k, v := range data {
 		switch v := v.(type) {
 		case string:

@@ -606,6 +606,9 @@ func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (
 	if actor == nil {
 		return CaseView{}, ErrUnauthenticated
 	}
+	if in.Path == PathTownshipBatch {
+		return CaseView{}, Invalid("path", "a township_batch is compiled from the applications it lists: CompileBatch (POST /api/v1/batches)")
+	}
 	fp := fingerprint("open", in.PersonID*1_000_003+in.CertificateID, string(in.Path), 0, in.Comment, in.Data)
 	var view CaseView
 	err := e.store.Update(ctx, func(tx Tx) error {

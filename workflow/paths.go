@@ -15,6 +15,7 @@ func AllPaths() []Path {
 		lossPath(),
 		ministryLossPath(),
 		complaintPath(),
+		townshipBatchPath(),
 	}
 	return all
 }

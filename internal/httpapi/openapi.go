@@ -267,6 +267,7 @@ var schemaDescriptions = map[string]string{
 	"PublicComplaint":  "A complaint from the public (Art. 20): kind 举报, 控告 or 申诉 (default 举报); name and contact optional; the officer's name or certificate number (at least one); the facts. org_unit_id: the department it is addressed to when no certificate on record is named.",
 	"LoginRequest":     "A login: the user's name and password.",
 	"SessionView":      "The caller (user), how they were authenticated (via: session or token) and, for a cookie session, the CSRF token to send in X-CSRF-Token and when the session expires.",
+	"BatchRequest":     "A township 申领汇总 (Art. 5): org_unit_id is the county department or one of its 派出机关 (left out: the caller's one county); case_ids the applications in list order (left out: every one pending approval or approved).",
 	"ComplaintReceipt": "The receipt of a public complaint: the case number and a lookup code the complainant keeps (shown once; only its hash is stored).",
 }
 
@@ -524,6 +525,16 @@ func buildOpenAPI() ([]byte, error) {
 			descr: "The bytes are checked against the SHA-256 recorded at rendering, in the database or under --documents-dir: missing or changed " +
 				"bytes are a 500 of type document-lost naming the document, never a wrong PDF. 409 while the document is pending or failed.",
 			params: []obj{idParam("id", "the document's ID")}, status: 200, result: obj{"type": "string", "format": "binary"}, errors: []int{400, 401, 404, 409}},
+		{method: "POST", path: Prefix + "/batches", id: "compileBatch", summary: "Compile a township 申领汇总表 (Art. 5): the list and each person's forms, one stored PDF", tag: "documents",
+			descr: "A county's legal clerk compiles the applications of its 派出机关 staff (Art. 5) into a case of path township_batch. " +
+				"Without case_ids: every application of the county's 派出机关 staff (or of the 派出机关 org_unit_id names) pending the principal " +
+				"leader's approval or approved, not yet sent to justice. With case_ids: those applications in that order, each checked the same way " +
+				"(422 naming each that does not belong; 404 for one out of the caller's scope). The batch's one document (batch_list, in the answer's " +
+				"documents) renders in the background: the summary list followed, person by person, by the stored 登记表 and 执法类别建议审批表, merged " +
+				"into one PDF that is kept like every document (immutable, SHA-256) and downloaded with GET /documents/{id}. " +
+				"A retry with the same Idempotency-Key returns the first answer and writes nothing.",
+			body: schema(reflect.TypeFor[batchRequest]()), idempotent: true, status: 201, location: true,
+			result: schema(reflect.TypeFor[workflow.CaseView]()), errors: []int{400, 401, 403, 404, 413, 415, 422}},
 		{method: "GET", path: Prefix + "/documents/{id}/preview", id: "previewDocument", summary: "The document's HTML, as Chromium prints it", tag: "documents",
 			params: []obj{idParam("id", "the document's ID")}, status: 200, result: obj{"type": "string"}, errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/departure-blockers", id: "departureBlockers", summary: "Who blocks a departure (Art. 18)", tag: "supervision",

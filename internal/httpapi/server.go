@@ -100,6 +100,7 @@ func (a *api) routes() *chi.Mux {
 			r.Get("/people/{id}/documents", a.listDocuments)
 			r.Get("/documents/{id}", a.downloadDocument)
 			r.Get("/documents/{id}/preview", a.previewDocument)
+			r.Post("/batches", a.compileBatch)
 			r.Post("/cases/{id}/events", a.fireEvent)
 
 			r.Get("/certificates", a.listCertificates)

@@ -117,7 +117,7 @@ func final(p *workflow.Path, s workflow.State) bool {
 // testApplicationMatrix runs with their casts).
 var matrixScripts = []script{
 	platformScript, retentionScript, hrNoticeScript, suspensionScript, departureScript, cancellationScript, ministryCancellationScript,
-	lossJusticeScript, lossMinistryScript, complaintScript,
+	lossJusticeScript, lossMinistryScript, complaintScript, batchScript,
 }
 
 // testPathMatrix runs the (state, event) matrix of every path besides

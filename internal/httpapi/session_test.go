@@ -1,11 +1,9 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,27 +11,8 @@ import (
 
 	"certflow/internal/auth"
 	"certflow/internal/demo"
-	"certflow/internal/store/postgres"
-	"certflow/internal/store/sqlite"
-	"certflow/internal/store/sqlstore"
 	"certflow/internal/store/storetest"
 )
-
-// sessionStores are the databases the session tests run on.
-var sessionStores = []struct {
-	name string
-	open storetest.Opener
-}{
-	{"sqlite", func(t testing.TB) *sqlstore.Store {
-		s, _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.DB().Close() })
-		return s
-	}},
-	{"postgres", postgres.OpenTest}, // skipped without a server, never under CI=true
-}
 
 // testClock is a settable time source.
 type testClock struct {
@@ -78,7 +57,7 @@ func sessionSetup(t *testing.T, open storetest.Opener, s Sessions) *sessionFixtu
 
 // eachSessionStore runs fn as a parallel subtest on every store.
 func eachSessionStore(t *testing.T, s Sessions, fn func(t *testing.T, f *sessionFixture)) {
-	for _, st := range sessionStores {
+	for _, st := range testStores {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, sessionSetup(t, st.open, s))
@@ -380,7 +359,7 @@ func TestSessionCookieSettings(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			f := sessionSetup(t, sessionStores[0].open, c.s)
+			f := sessionSetup(t, testStores[0].open, c.s)
 			v, ck := f.login(t, "clerk")
 			if ck.Name != c.cookie || ck.Secure != c.secure || ck.SameSite != c.sameSite || !ck.HttpOnly || ck.Path != "/" {
 				t.Errorf("cookie %+v", ck)
@@ -447,7 +426,7 @@ func TestCredentialsRefused(t *testing.T) {
 // TestDemoPasswords: every demo user can log in with demo.Password.
 func TestDemoPasswords(t *testing.T) {
 	t.Parallel()
-	f := sessionSetup(t, sessionStores[0].open, Sessions{})
+	f := sessionSetup(t, testStores[0].open, Sessions{})
 	for _, name := range demo.UserNames() {
 		v, _ := f.login(t, name)
 		if v.User.Name != name {

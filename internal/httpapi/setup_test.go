@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"certflow/internal/auth"
+	"certflow/internal/store/postgres"
 	"certflow/internal/store/sqlite"
+	"certflow/internal/store/sqlstore"
+	"certflow/internal/store/storetest"
 	"certflow/workflow"
 )
 
@@ -25,12 +28,34 @@ const (
 	outsiderToken  = "cf_test_outsider"  // legal_clerk at 克拉玛依
 )
 
-// fixture is a running API over a fresh SQLite file with a tiny org tree:
+// testStores are the databases the API tests run on: a SQLite file, and a
+// fresh schema on the PostgreSQL test server (skipped without one, never
+// under CI=true).
+var testStores = []struct {
+	name string
+	open storetest.Opener
+}{
+	{"sqlite", openSQLite},
+	{"postgres", postgres.OpenTest},
+}
+
+// openSQLite opens a store in a new SQLite file of t's temporary directory.
+func openSQLite(t testing.TB) *sqlstore.Store {
+	s, _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.DB().Close() })
+	return s
+}
+
+// fixture is a running API over a fresh store with a tiny org tree:
 // 自治区 → 乌鲁木齐 (legal office, enforcement unit) and 克拉玛依.
 type fixture struct {
 	srv    *httptest.Server
 	engine *workflow.Engine
 	api    *api
+	store  *sqlstore.Store
 
 	pref, prefBiz, other int64 // org units
 	ready                int64 // meets every Art. 9 condition
@@ -45,19 +70,20 @@ func idNumber(first17 string) workflow.IDNumber {
 	return workflow.IDNumber(first17 + string(workflow.IDCheckChar(first17)))
 }
 
-func setup(t *testing.T) *fixture {
+// setup is setupOn a SQLite file.
+func setup(t *testing.T) *fixture { return setupOn(t, openSQLite, Options{}) }
+
+// setupOn starts the API, configured by o, over a store from open loaded
+// with the fixture's org tree, people and users.
+func setupOn(t *testing.T, open storetest.Opener, o Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	store, _, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.DB().Close() })
+	store := open(t)
 	engine, err := workflow.NewEngine(store, workflow.Options{Clock: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{engine: engine}
+	f := &fixture{engine: engine, store: store}
 	err = store.Update(ctx, func(tx workflow.Tx) error {
 		unit := func(u workflow.OrgUnit) int64 {
 			if err := tx.CreateOrgUnit(ctx, &u); err != nil {
@@ -114,7 +140,7 @@ func setup(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f.api = newAPI(engine, nil)
+	f.api = newAPIWith(engine, nil, o)
 	f.srv = httptest.NewServer(f.api.router)
 	t.Cleanup(f.srv.Close)
 	return f

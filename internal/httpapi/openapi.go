@@ -298,7 +298,7 @@ var problemResponses = map[int]struct{ name, descr string }{
 	http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "The body is not application/json."},
 	http.StatusUnprocessableEntity:   {"GuardRefused", "Refused by the regulation (不符合办法规定): violations lists every failed condition with its article."},
 	http.StatusInternalServerError:   {"Internal", "An unexpected error; the details are only in the server log. Type document-lost: a stored document's bytes are missing or changed (the detail names it)."},
-	http.StatusTooManyRequests:       {"TooManyRequests", "Too many requests from this client address (提交过于频繁); Retry-After says when to try again."},
+	http.StatusTooManyRequests:       {"TooManyRequests", "Too many requests from this client address, or too soon again (提交过于频繁 / 登录尝试过于频繁 / 操作过于频繁); Retry-After says when to try again."},
 	http.StatusServiceUnavailable:    {"Unavailable", "The service is not open on this server (暂不受理)."},
 }
 
@@ -371,9 +371,10 @@ func buildOpenAPI() ([]byte, error) {
 			descr: "Sets the session cookie (__Host-certflow_session; certflow_session on a plain-HTTP development server): HttpOnly, Secure, " +
 				"SameSite=Lax, Path=/, expiring with the session. Every later request that changes something and is authenticated by the cookie must " +
 				"send csrf_token in X-CSRF-Token. The body must be application/json. Any failure (unknown name, wrong password, disabled or locked " +
-				"account) is the same 401; 5 failures in a row lock the account for 1 minute, doubling with each further lockout up to an hour.",
+				"account) is the same 401; 5 failures in a row lock the account for 1 minute, doubling with each further lockout up to an hour. " +
+				"Logins are also rate limited per client address, whatever the account (default 20 per minute): 429 with Retry-After.",
 			body: schema(reflect.TypeFor[loginRequest]()), public: true, status: 200,
-			result: schema(reflect.TypeFor[sessionView]()), errors: []int{400, 401, 413, 415}},
+			result: schema(reflect.TypeFor[sessionView]()), errors: []int{400, 401, 413, 415, 429}},
 		{method: "GET", path: Prefix + "/session", id: "getSession", summary: "Who is calling; for a cookie session, its CSRF token and expiry", tag: "session",
 			status: 200, result: schema(reflect.TypeFor[sessionView]()), errors: []int{401}},
 		{method: "DELETE", path: Prefix + "/session", id: "logout", summary: "Log out: end the cookie's session and delete the cookie", tag: "session",

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"certflow/internal/auth"
@@ -50,7 +52,24 @@ type Sessions struct {
 	// Auth configures password hashing, lockout and the session lifetime;
 	// its Clock defaults to the engine's and its Logger to the API's.
 	Auth auth.Options
+	// LoginLimit logins per LoginWindow from one client address (default
+	// 20 per minute: a burst of 20, then one every 3 s), whatever the
+	// account and whether they succeed; more answer 429. The lockout
+	// guards each account; this guards against one address trying many.
+	// The limiter follows Auth.Clock.
+	LoginLimit  int
+	LoginWindow time.Duration
+	// ClientIP returns the client's address; default the connection's
+	// peer. Behind a reverse proxy, return the address a trusted proxy
+	// reports. IPv6 addresses are limited per /64, as the public intake's.
+	ClientIP func(*http.Request) string
 }
+
+// Defaults of the login limit.
+const (
+	defaultLoginLimit  = 20
+	defaultLoginWindow = time.Minute
+)
 
 // Options configure the API beyond its engine.
 type Options struct {
@@ -79,6 +98,9 @@ type sessions struct {
 	cookie   string
 	secure   bool
 	sameSite http.SameSite
+	// logins limits login attempts per client address (clientIP).
+	logins   *rateLimiter
+	clientIP func(*http.Request) string
 }
 
 func newSessions(engine *workflow.Engine, logger *slog.Logger, c Sessions) *sessions {
@@ -88,7 +110,18 @@ func newSessions(engine *workflow.Engine, logger *slog.Logger, c Sessions) *sess
 	if c.Auth.Logger == nil {
 		c.Auth.Logger = logger
 	}
-	s := &sessions{auth: auth.New(engine.Store(), c.Auth), cookie: SessionCookie, secure: true, sameSite: http.SameSiteLaxMode}
+	if c.LoginLimit <= 0 {
+		c.LoginLimit = defaultLoginLimit
+	}
+	if c.LoginWindow <= 0 {
+		c.LoginWindow = defaultLoginWindow
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	s := &sessions{auth: auth.New(engine.Store(), c.Auth), cookie: SessionCookie, secure: true, sameSite: http.SameSiteLaxMode,
+		logins: newRateLimiter(c.LoginLimit, c.LoginWindow, defaultIntakeClients), clientIP: c.ClientIP}
+	s.logins.now = c.Auth.Clock
 	if c.Insecure {
 		s.cookie, s.secure = InsecureSessionCookie, false
 	}
@@ -171,6 +204,17 @@ type sessionView struct {
 }
 
 func (a *api) login(w http.ResponseWriter, r *http.Request) {
+	// Every attempt counts, malformed ones too, and is limited before
+	// anything is read or hashed.
+	if ok, wait := a.sessions.logins.allow(clientKey(a.sessions.clientIP(r))); !ok {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		w.Header().Set("Cache-Control", "no-store")
+		a.writeProblem(w, r, problem{Type: problemRateLimited, Title: "登录尝试过于频繁", Status: http.StatusTooManyRequests,
+			Detail: fmt.Sprintf("at most %d logins per %s from one address; retry in %d seconds",
+				a.sessions.logins.limit, a.sessions.logins.window, secs)})
+		return
+	}
 	// JSON only, strictly: a cross-site form or no-cors fetch cannot send
 	// application/json without a CORS preflight, which certflow never
 	// answers, so no other site can log a browser in (login CSRF).

@@ -38,6 +38,14 @@ func (r Role) supervises() bool {
 	return r == RoleLegalClerk || r == RolePrincipal || r == RoleSupervisor || r == RoleHR || r == RoleAdmin
 }
 
+// reachesUnits reports whether r, held at a unit, reaches the unit's
+// directory (org units, staff, trainings, certificates, supervision
+// questions). The officer reaches only their own records; the justice
+// liaison only the cases that reached justice (Actor.canSeeCase): the
+// 司法部门 is outside the department, and its liaison sees what was
+// submitted to it, not the staff records it was not sent.
+func (r Role) reachesUnits() bool { return r != RoleOfficer && r != RoleJustice }
+
 // RoleBinding grants a role at an org unit.
 type RoleBinding struct {
 	Role      Role  `json:"role"`
@@ -79,10 +87,13 @@ func reaches(b RoleBinding, chain []int64) bool {
 }
 
 // CanSeeUnit reports whether a reaches the unit whose ancestor chain (root
-// first, the unit last) is chain.
+// first, the unit last) is chain: its staff records, trainings and
+// certificates. Neither the officer (who reaches only their own records)
+// nor the justice liaison (who reaches only cases submitted to justice,
+// canSeeCase) reaches a unit.
 func (a *Actor) CanSeeUnit(chain []int64) bool {
 	for _, b := range a.Roles {
-		if b.Role != RoleOfficer && reaches(b, chain) {
+		if b.Role.reachesUnits() && reaches(b, chain) {
 			return true
 		}
 	}

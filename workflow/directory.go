@@ -7,13 +7,21 @@ import (
 	"unicode/utf8"
 )
 
-// Scope returns what actor reaches, as a store filter: each binding's
-// department, and its whole subtree for supervising roles (Art. 8). The
-// officer role reaches no department (only the officer's own records).
+// scope returns the directory actor reaches, as a store filter: each
+// binding's department, and its whole subtree for supervising roles (Art.
+// 8). The officer and the justice liaison reach no department's directory
+// (Role.reachesUnits).
 func (e *Engine) scope(ctx context.Context, tx Tx, actor *Actor) (Scope, error) {
+	return e.scopeOf(ctx, tx, actor, false)
+}
+
+// scopeOf is scope, with the justice liaison's departments when justice:
+// the cases it may list are among theirs (Cases narrows them to those that
+// reached justice).
+func (e *Engine) scopeOf(ctx context.Context, tx Tx, actor *Actor, justice bool) (Scope, error) {
 	var sc Scope
 	for _, b := range actor.Roles {
-		if b.Role == RoleOfficer {
+		if !b.Role.reachesUnits() && !(justice && b.Role == RoleJustice) {
 			continue
 		}
 		p, err := e.place(ctx, tx, b.OrgUnitID)
@@ -207,20 +215,22 @@ func (e *Engine) CreatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 }
 
 // UpdatePerson changes a staff record; p.Version must be the current one.
+// A record out of actor's reach is not found, whatever actor may do; one
+// in reach that actor may not keep is forbidden.
 func (e *Engine) UpdatePerson(ctx context.Context, actor *Actor, p Person) (Person, error) {
-	if !mayManagePeople(actor) {
-		return Person{}, fmt.Errorf("%w: only the legal office, HR or an admin keep staff records", ErrForbidden)
-	}
-	if err := validatePerson(&p); err != nil {
-		return Person{}, err
-	}
 	err := e.store.Update(ctx, func(tx Tx) error {
 		old, err := e.visiblePerson(ctx, tx, actor, p.ID)
 		if err != nil {
 			return err
 		}
+		if !mayManagePeople(actor) {
+			return fmt.Errorf("%w: only the legal office, HR or an admin keep staff records", ErrForbidden)
+		}
 		if old.ID == actor.PersonID {
 			return fmt.Errorf("%w: nobody edits their own staff record", ErrForbidden)
+		}
+		if err := validatePerson(&p); err != nil {
+			return err
 		}
 		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {
 			return err
@@ -268,15 +278,15 @@ func validateTraining(t *Training, today Date) error {
 	return nil
 }
 
-// SaveTraining creates (ID 0) or updates a person's training record.
+// SaveTraining creates (ID 0) or updates a person's training record. As
+// with UpdatePerson, a person out of actor's reach is not found first:
+// nothing about them, nor about their records' IDs, is told.
 func (e *Engine) SaveTraining(ctx context.Context, actor *Actor, t Training) (Training, error) {
-	if !mayManagePeople(actor) {
-		return Training{}, fmt.Errorf("%w: only the legal office, HR or an admin keep training records", ErrForbidden)
-	}
-	if err := validateTraining(&t, e.today(e.Now())); err != nil {
-		return Training{}, err
-	}
 	err := e.store.Update(ctx, func(tx Tx) error {
+		p, err := e.visiblePerson(ctx, tx, actor, t.PersonID)
+		if err != nil {
+			return err
+		}
 		if t.ID != 0 {
 			old, err := tx.Training(ctx, t.ID)
 			if err != nil {
@@ -286,12 +296,14 @@ func (e *Engine) SaveTraining(ctx context.Context, actor *Actor, t Training) (Tr
 				return fmt.Errorf("training %d: %w", t.ID, ErrNotFound)
 			}
 		}
-		p, err := e.visiblePerson(ctx, tx, actor, t.PersonID)
-		if err != nil {
-			return err
+		if !mayManagePeople(actor) {
+			return fmt.Errorf("%w: only the legal office, HR or an admin keep training records", ErrForbidden)
 		}
 		if p.ID == actor.PersonID {
 			return fmt.Errorf("%w: nobody records their own training", ErrForbidden)
+		}
+		if err := validateTraining(&t, e.today(e.Now())); err != nil {
+			return err
 		}
 		if t.ID == 0 {
 			return tx.CreateTraining(ctx, &t)
@@ -324,11 +336,13 @@ func (e *Engine) Certificates(ctx context.Context, actor *Actor, f CertificateFi
 }
 
 // Cases lists the cases actor reaches, filtered, by ascending ID; an
-// officer sees the cases about themselves.
+// officer sees the cases about themselves, the justice liaison those that
+// reached justice. A page holds f.Limit cases (the store's default when 0)
+// whenever that many follow, however many the liaison may not see.
 func (e *Engine) Cases(ctx context.Context, actor *Actor, f CaseFilter) ([]Case, error) {
 	var out []Case
 	err := e.store.View(ctx, func(tx Tx) error {
-		sc, err := e.scope(ctx, tx, actor)
+		sc, err := e.scopeOf(ctx, tx, actor, true)
 		if err != nil {
 			return err
 		}
@@ -339,22 +353,36 @@ func (e *Engine) Cases(ctx context.Context, actor *Actor, f CaseFilter) ([]Case,
 			sc.All, f.PersonID = true, actor.PersonID
 		}
 		f.Scope = sc
-		cases, err := tx.ListCases(ctx, f)
-		if err != nil {
-			return err
+		if f.Limit <= 0 || f.Limit > 500 {
+			f.Limit = 100 // the stores' default page
 		}
-		// The justice liaison's scope is narrower than its department: only
-		// cases that reached justice.
-		for _, c := range cases {
-			chain, err := tx.OrgChain(ctx, c.OrgUnitID)
+		chains := map[int64][]int64{} // by department: cases share a few
+		for {
+			cases, err := tx.ListCases(ctx, f)
 			if err != nil {
 				return err
 			}
-			if actor.canSeeCase(&c, chain, e.justiceSees(&c)) {
-				out = append(out, c)
+			// The justice liaison's scope is narrower than its
+			// department: only cases that reached justice.
+			for _, c := range cases {
+				chain, ok := chains[c.OrgUnitID]
+				if !ok {
+					if chain, err = tx.OrgChain(ctx, c.OrgUnitID); err != nil {
+						return err
+					}
+					chains[c.OrgUnitID] = chain
+				}
+				if actor.canSeeCase(&c, chain, e.justiceSees(&c)) {
+					if out = append(out, c); len(out) == f.Limit {
+						return nil
+					}
+				}
+				f.After = c.ID
+			}
+			if len(cases) < f.Limit {
+				return nil
 			}
 		}
-		return nil
 	})
 	if out == nil {
 		out = []Case{}

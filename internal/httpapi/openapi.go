@@ -470,7 +470,8 @@ func buildOpenAPI() ([]byte, error) {
 		{method: "POST", path: Prefix + "/tasks/{id}/reassign", id: "reassignTask", summary: "Give a task to a named user (转交), with a reason", tag: "inbox",
 			descr: "user_id and comment (the reason) required. The caller must be able to work on the task (its holder, or of its role while nobody holds it); " +
 				"the new holder must hold the task's role at its department and have no conflict with the case (not the person it is about, " +
-				"not the preparer of what the task approves): else 400 naming user_id. Recorded as task.reassign.",
+				"not the preparer of what the task approves): else 400 naming user_id (the same answer as for a user who does not exist when they " +
+				"lack the role). Recorded as task.reassign.",
 			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "POST", path: Prefix + "/tasks/{id}/remind", id: "remindTask", summary: "Urge a task (催办)", tag: "inbox",
@@ -492,7 +493,9 @@ func buildOpenAPI() ([]byte, error) {
 		{method: "POST", path: Prefix + "/delegations", id: "createDelegation", summary: "Name a deputy (代理) for a date range", tag: "inbox",
 			descr: "From starts_on (default today) to ends_on, both included (China dates, at most 366 days), the deputy has the caller's roles: " +
 				"the caller's tasks show in the deputy's inbox, and the deputy fires events and acts on tasks with on_behalf_of_user_id, " +
-				"recorded as theirs on behalf of the caller. Never on a case about the deputy or the caller, nor an approval of what either prepared.",
+				"recorded as theirs on behalf of the caller. Never on a case about the deputy or the caller, nor an approval of what either prepared. " +
+				"The deputy must hold a role at the department of one of the caller's roles or at a department above it (anyone else is 400, " +
+				"as a user who does not exist).",
 			body: schema(reflect.TypeFor[workflow.DelegationInput]()), status: 201,
 			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 403, 413, 415}},
 		{method: "POST", path: Prefix + "/delegations/{id}/revoke", id: "revokeDelegation", summary: "End a delegation now", tag: "inbox",

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -77,7 +78,10 @@ func Documents(tx Tx) (DocumentTx, error) {
 	return d, nil
 }
 
-// VisibleDocument loads document id if actor may read its case.
+// VisibleDocument loads document id if actor may read its case: by their
+// own reach, as a deputy, or as someone the case was copied to (抄送) —
+// a copy reads the case's documents as it reads the case. Reading is all
+// it grants; documents change only by the case's events.
 func (e *Engine) VisibleDocument(ctx context.Context, tx Tx, actor *Actor, id int64) (Document, CaseContext, error) {
 	dt, err := Documents(tx)
 	if err != nil {
@@ -87,9 +91,12 @@ func (e *Engine) VisibleDocument(ctx context.Context, tx Tx, actor *Actor, id in
 	if err != nil {
 		return Document{}, CaseContext{}, err
 	}
-	cc, err := e.visibleCase(ctx, tx, actor, d.CaseID)
-	if err != nil {
+	cc, _, err := e.readableCase(ctx, tx, actor, d.CaseID)
+	if errors.Is(err, ErrNotFound) {
 		return Document{}, CaseContext{}, fmt.Errorf("document %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Document{}, CaseContext{}, err
 	}
 	return d, cc, nil
 }

@@ -881,6 +881,54 @@ func (m *matrix) runCell(t *testing.T, rt matrixRoute, v variant, c matrixCaller
 	}
 }
 
+// TestCopyReadsDocuments: 抄送 lets its reader download the case's
+// documents, as it lets them read the case; never act on it.
+func TestCopyReadsDocuments(t *testing.T) {
+	t.Parallel()
+	for _, st := range testStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMatrix(t, st.open)
+			// The liaison works in the case's line but does not reach an
+			// application before it went to justice.
+			liaison := matrixCallers[4]
+			c := m.caseDraft
+			reads := []string{
+				"/api/v1/cases/" + itoa(c.ID),
+				"/api/v1/cases/" + itoa(c.ID) + "/documents",
+				"/api/v1/cases/" + itoa(c.ID) + "/documents.pdf",
+				"/api/v1/documents/" + itoa(m.docDraft),
+				"/api/v1/documents/" + itoa(m.docDraft) + "/preview",
+			}
+			for _, p := range reads {
+				m.send(t, "GET", p, "", liaison).problemOf(t, http.StatusNotFound, p)
+			}
+			copies := "/api/v1/cases/" + itoa(c.ID) + "/copies"
+			m.do(t, "POST", copies, principalToken, `{"user_ids":[`+itoa(m.users[liaison.user])+`]}`).decode(t, http.StatusOK, nil)
+			for _, p := range reads {
+				if r := m.send(t, "GET", p, "", liaison); r.status != http.StatusOK {
+					t.Errorf("GET %s after the copy: %d %s", p, r.status, r.body)
+				}
+			}
+			r := m.send(t, "GET", "/api/v1/documents/"+itoa(m.docDraft), "", liaison)
+			if !bytes.Equal(r.body, tinyPDF()) || r.header.Get("Content-Type") != "application/pdf" {
+				t.Errorf("the download: %s, %d bytes", r.header.Get("Content-Type"), len(r.body))
+			}
+			// Read-only: the copy acts on nothing, and reaches no further
+			// than the case (not its person's other records).
+			before := m.state(t)
+			events := "/api/v1/cases/" + itoa(c.ID) + "/events"
+			if r := m.send(t, "POST", events, `{"event":"withdraw","expected_version":`+itoa(c.Version+1)+`,"comment":"x"}`, liaison); r.status < 400 {
+				t.Errorf("the copy withdrew the case: %d", r.status)
+			}
+			m.send(t, "GET", "/api/v1/people/"+itoa(m.ready)+"/documents", "", liaison).problemOf(t, http.StatusNotFound, "/api/v1/people/"+itoa(m.ready)+"/documents")
+			if after := m.state(t); after != before {
+				t.Errorf("the copy's reader changed the database:\n %s\n %s", before, after)
+			}
+		})
+	}
+}
+
 // TestJusticeListsWhatReachedJustice: the liaison's pages of GET /cases
 // hold only cases that reached justice, and are full while more follow,
 // however many cases before justice lie between.

@@ -481,8 +481,10 @@ func buildOpenAPI() ([]byte, error) {
 			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415, 429}},
 		{method: "POST", path: Prefix + "/cases/{id}/copies", id: "copyCase", summary: "Copy a case to users (抄送), who may then read it", tag: "inbox",
-			descr: "Someone who may act on the case now copies it to up to 20 users. They may read it (GET /cases/{id}, listed in GET /copies) but never act on it. " +
-				"A copy reaches only users with a role other than officer at the case's department or a department above it. Recorded as case.copy; " +
+			descr: "Someone who may act on the case now copies it to up to 20 users. They may read it and download its documents (GET /cases/{id}, " +
+				"its documents, listed in GET /copies) but never act on it. " +
+				"A copy reaches only users with a role other than officer at the case's department or a department above it (anyone else is 400, " +
+				"as a user who does not exist). Recorded as case.copy; " +
 				"users who had it already are skipped (event absent when all had).",
 			params: []obj{idParam("id", "the case's ID")}, body: schema(reflect.TypeFor[workflow.CopyInput]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.CopyResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},

@@ -340,7 +340,7 @@ func applicationPath(family Family) Path {
 			{
 				Name: EvSendBack, Label: "退回修改", From: []State{AppPendingApproval}, To: AppDraft,
 				Actors: []Role{RolePrincipal}, NotByPreparer: true, CommentRequired: true,
-				Opens:  []TaskSpec{{Kind: TaskRevise, Role: office}},
+				Opens:  []TaskSpec{{Kind: TaskRevise, Role: office, ToPreparer: true}},
 				Closes: []TaskKind{TaskApprove},
 			},
 			{

@@ -495,6 +495,9 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 		if spec.Due != nil {
 			t.DueOn = spec.Due(tr)
 		}
+		if spec.ToPreparer && c.Preparer != 0 {
+			t.AssigneeID, t.AssignedAt = c.Preparer, &now // commit checks they still may
+		}
 		ch.OpenTasks = append(ch.OpenTasks, t)
 	}
 	for _, t := range tr.Tasks {
@@ -518,6 +521,9 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 // caller's transaction.
 func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command, now time.Time) (*Change, error) {
 	ch := e.change(tr, cmd, now)
+	if err := keepHolders(ctx, tx, ch.OpenTasks); err != nil {
+		return nil, err
+	}
 	if err := tx.Apply(ctx, ch); err != nil {
 		return nil, err
 	}
@@ -527,6 +533,30 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 		}
 	}
 	return ch, nil
+}
+
+// keepHolders gives back to their role the tasks to open whose holder
+// (TaskSpec.ToPreparer) is no longer an enabled user with the task's role
+// at its department: nobody else could complete or pass them on.
+func keepHolders(ctx context.Context, tx Tx, tasks []Task) error {
+	for i := range tasks {
+		t := &tasks[i]
+		if t.AssigneeID == 0 {
+			continue
+		}
+		it, err := inboxTx(tx)
+		if err != nil {
+			return err
+		}
+		u, err := it.ActorByID(ctx, t.AssigneeID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err != nil || !u.Has(t.Role, t.OrgUnitID) {
+			t.AssigneeID, t.AssignedAt = 0, nil
+		}
+	}
+	return nil
 }
 
 func compactJSON(raw json.RawMessage) json.RawMessage {

@@ -126,6 +126,12 @@ type TaskSpec struct {
 	Role Role
 	// Due computes the due date; nil means no due date.
 	Due func(*Transition) Date
+	// ToPreparer gives the task to the case's preparer personally, as if
+	// they had claimed it: 退回 sends an application back to whoever
+	// prepared it, not to the whole office. The others of Role see it held
+	// by them; the preparer may 转交 it. A preparer who no longer holds
+	// Role at the department leaves it a group task, so it never strands.
+	ToPreparer bool
 }
 
 // DocSpec is a document an event produces, with the article it rests on.

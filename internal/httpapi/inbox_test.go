@@ -370,3 +370,72 @@ func runLoad(n, clients, rate int, get func(i int) error) ([]time.Duration, time
 	}
 	return all, elapsed, nil
 }
+
+// TestSendBackToPreparer: 退回 gives the revise task to whoever prepared
+// the application, not to the whole legal office; the others of the office
+// see it held by them and may not complete it. A preparer who is gone
+// leaves it to the office.
+func TestSendBackToPreparer(t *testing.T) {
+	t.Parallel()
+	for _, st := range testStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			f := setupOn(t, st.open, Options{})
+			ctx := context.Background()
+			const clerk2Token = "cf_test_clerk2"
+			if _, _, err := auth.AddUser(ctx, f.store, "clerk2", 0, []workflow.RoleBinding{{Role: workflow.RoleLegalClerk, OrgUnitID: f.pref}}, clerk2Token, nil); err != nil {
+				t.Fatal(err)
+			}
+			clerk, clerk2 := f.userID(t, "clerk"), f.userID(t, "clerk2")
+			sendBack := func(c workflow.CaseView) (workflow.CaseView, workflow.Task) {
+				t.Helper()
+				var v workflow.CaseView
+				f.do(t, "POST", "/api/v1/cases/"+itoa(c.ID)+"/events", principalToken, `{"event":"send_back","expected_version":`+itoa(c.Version)+`,"comment":"请补充执法区域"}`).
+					decode(t, http.StatusOK, &v)
+				return v, openTask(t, v, workflow.TaskRevise)
+			}
+
+			c, _ := f.pendingTask(t, f.ready) // prepared by the clerk
+			c, revise := sendBack(c)
+			if revise.AssigneeID != clerk || revise.AssignedAt == nil || revise.Role != workflow.RoleLegalClerk {
+				t.Fatalf("revise task %+v: want it held by the preparer %d", revise, clerk)
+			}
+			var mine, theirs workflow.InboxPage
+			f.do(t, "GET", "/api/v1/inbox?claimed=me&kind=revise_application", clerkToken, "").decode(t, http.StatusOK, &mine)
+			if len(mine.Items) != 1 || mine.Items[0].ID != revise.ID || !mine.Items[0].ClaimedByMe {
+				t.Fatalf("the preparer's inbox %+v", mine.Items)
+			}
+			f.do(t, "GET", "/api/v1/inbox?kind=revise_application", clerk2Token, "").decode(t, http.StatusOK, &theirs)
+			if len(theirs.Items) != 1 || theirs.Items[0].ClaimedByMe || theirs.Items[0].AssigneeName != "clerk" {
+				t.Fatalf("the other clerk's inbox %+v", theirs.Items)
+			}
+			// The other clerk neither takes it nor resubmits nor withdraws.
+			claim := "/api/v1/tasks/" + itoa(revise.ID) + "/claim"
+			f.do(t, "POST", claim, clerk2Token, "").problemOf(t, http.StatusConflict, claim)
+			events := "/api/v1/cases/" + itoa(c.ID) + "/events"
+			f.do(t, "POST", events, clerk2Token, `{"event":"submit_for_approval","expected_version":`+itoa(c.Version)+`}`).problemOf(t, http.StatusConflict, events)
+			f.do(t, "POST", events, clerk2Token, `{"event":"withdraw","expected_version":`+itoa(c.Version)+`,"comment":"x"}`).problemOf(t, http.StatusConflict, events)
+			// The preparer may pass it on (转交) or resubmit.
+			var v workflow.CaseView
+			f.do(t, "POST", events, clerkToken, `{"event":"submit_for_approval","expected_version":`+itoa(c.Version)+`}`).decode(t, http.StatusOK, &v)
+			if v.State != workflow.AppPendingApproval {
+				t.Fatalf("resubmitted: %s", v.State)
+			}
+
+			// A preparer gone (disabled) strands nothing: the task goes to the office.
+			var c2 workflow.CaseView
+			f.do(t, "POST", "/api/v1/cases", clerk2Token, `{"path":"application","person_id":`+itoa(f.ready)+`,"data":{"proposed_categories":["应急管理"]}}`).
+				decode(t, http.StatusCreated, &c2)
+			f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", clerk2Token, `{"event":"submit_for_approval","expected_version":1}`).decode(t, http.StatusOK, &c2)
+			if err := auth.Disable(ctx, f.store, "clerk2"); err != nil {
+				t.Fatal(err)
+			}
+			c2, revise2 := sendBack(c2)
+			if revise2.AssigneeID != 0 {
+				t.Fatalf("revise task %+v held by the disabled preparer %d", revise2, clerk2)
+			}
+			f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", clerkToken, `{"event":"submit_for_approval","expected_version":`+itoa(c2.Version)+`}`).
+				decode(t, http.StatusOK, nil)
+		})
+	}
+}

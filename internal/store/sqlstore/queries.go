@@ -582,8 +582,13 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change) error {
 	}
 	for i := range ch.OpenTasks {
 		tk := &ch.OpenTasks[i]
+		var assigned any // a task given to someone as it opens (TaskSpec.ToPreparer)
+		if tk.AssigneeID != 0 {
+			assigned = now
+		}
 		if tk.ID, err = t.insert(ctx, sqlOpenTask,
-			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now, c.Path, nullID(c.PersonID), c.Preparer); err != nil {
+			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now, c.Path, nullID(c.PersonID), c.Preparer,
+			nullID(tk.AssigneeID), assigned); err != nil {
 			return err
 		}
 	}
@@ -733,8 +738,8 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
 	sqlMoveCertificate = `UPDATE certificates SET state = $1, received_on = COALESCE($2, received_on), version = version + 1 WHERE id = $3 AND version = $4`
 	sqlCloseTasks      = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`
-	sqlOpenTask        = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id)
-		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10) RETURNING id`
+	sqlOpenTask        = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id, assignee_user_id, assigned_at)
+		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12) RETURNING id`
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = 'open'`
 	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
 	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`

@@ -1165,7 +1165,8 @@ func (e *Engine) Copies(ctx context.Context, actor *Actor, after int64, limit in
 
 // CreateDelegation names a deputy (代理) with actor's authority from
 // in.StartsOn (default today) to in.EndsOn, both included. Every act the
-// deputy does with it is recorded as theirs on behalf of actor.
+// deputy does with it is recorded as theirs on behalf of actor. The deputy
+// must work in actor's line (deputyInLine).
 func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in DelegationInput) (Delegation, error) {
 	if actor == nil {
 		return Delegation{}, ErrUnauthenticated

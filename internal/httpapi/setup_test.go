@@ -45,7 +45,7 @@ func openSQLite(t testing.TB) *sqlstore.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.DB().Close() })
+	t.Cleanup(func() { s.Close() }) // the writer and the reading pool
 	return s
 }
 

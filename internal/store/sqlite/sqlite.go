@@ -33,9 +33,8 @@ func Migrations() fs.FS {
 // Dialect is SQLite's side of the shared SQL.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name:              "sqlite",
-		Migrations:        Migrations(),
-		PrepareStatements: true,
+		Name:       "sqlite",
+		Migrations: Migrations(),
 		IsUnique: func(err error) bool {
 			var e *sqlite.Error
 			return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -89,10 +88,19 @@ func readerDSN(path string) string {
 // readers is how many connections the reading pool keeps.
 func readers() int { return max(4, 2*runtime.NumCPU()) }
 
+// openDB opens a pool whose connections keep their statements (stmtcache.go).
+func openDB(dsn string) (*sql.DB, error) {
+	c, err := newConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
 // Open opens (creating if needed) the SQLite file at path, migrates it and
 // River's tables, and returns the store with River wired for document jobs.
 func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, error) {
-	db, err := sql.Open("sqlite", DSN(path))
+	db, err := openDB(DSN(path))
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -110,7 +118,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, e
 	}
 	// Reads get their own connections: in WAL mode they run beside the
 	// writer on a snapshot, instead of waiting for the one connection.
-	rdb, err := sql.Open("sqlite", readerDSN(path))
+	rdb, err := openDB(readerDSN(path))
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -118,10 +126,6 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, *sqlstore.Queue, e
 	rdb.SetMaxOpenConns(readers())
 	rdb.SetMaxIdleConns(readers())
 	s.SetReader(rdb)
-	if err := s.Prepare(ctx); err != nil {
-		s.Close()
-		return nil, nil, err
-	}
 	driver := riversqlite.New(db)
 	if err := sqlstore.MigrateRiver(ctx, driver); err != nil {
 		s.Close()

@@ -421,7 +421,3 @@ const (
 		WHERE d.deputy_user_id = $1 AND d.revoked_at IS NULL AND d.starts_on <= $2 AND d.ends_on >= $2
 		ORDER BY u.id, rb.role, rb.org_unit_id`
 )
-
-func init() {
-	hotQueries = append(hotQueries, sqlTask, sqlBumpCase, sqlSetAssignee, sqlMarkReminded, sqlActorByID, sqlIsWatcher, sqlDelegators)
-}

@@ -705,8 +705,7 @@ const sqlCaseContext = `SELECT c.id, c.number, c.path, c.state, c.version, COALE
 	FROM cases c JOIN org_units d ON d.id = c.org_unit_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN org_units u ON u.id = p.org_unit_id
 	WHERE c.id = $1`
 
-// The statements the hot paths run; SQLite keeps them prepared (see
-// Dialect.PrepareStatements).
+// The statements the hot paths run.
 const (
 	sqlOrgUnit       = `SELECT ` + orgUnitCols + ` FROM org_units WHERE id = $1`
 	sqlOrgChain      = `SELECT d.path FROM org_units u JOIN org_units d ON d.id = u.dept_id WHERE u.id = $1`
@@ -752,41 +751,3 @@ const (
 	sqlInsertRoleBinding = `INSERT INTO role_bindings (user_id, role, org_unit_id) VALUES ($1, $2, $3)`
 	sqlCreateToken       = `INSERT INTO api_tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`
 )
-
-var hotQueries = []string{
-	sqlCertificate,
-	sqlCaseContext,
-	sqlOrgUnit,
-	sqlOrgChain,
-	sqlCreateOrgUnit,
-	sqlSetOrgUnitPath,
-	sqlPerson,
-	sqlCreatePerson,
-	sqlUpdatePerson,
-	sqlTrainings,
-	sqlTraining,
-	sqlCreateTraining,
-	sqlUpdateTraining,
-	sqlCase,
-	sqlCreateCase,
-	sqlSetCaseNumber,
-	sqlCaseEvents,
-	sqlCaseTasks,
-	sqlCaseDocuments,
-	sqlInsertCertificate,
-	sqlUpdateCaseState,
-	sqlInsertEvent,
-	sqlMoveCertificate,
-	sqlCloseTasks,
-	sqlOpenTask,
-	sqlCloseCertificateTasks,
-	sqlTouchPerson,
-	sqlInsertDocument,
-	sqlIdempotency,
-	sqlSaveIdempotency,
-	sqlActorByTokenHash,
-	sqlUserRoles,
-	sqlCreateUser,
-	sqlInsertRoleBinding,
-	sqlCreateToken,
-}

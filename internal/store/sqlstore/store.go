@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"certflow/workflow"
@@ -25,10 +23,6 @@ type Dialect struct {
 	Migrations fs.FS
 	// IsUnique reports whether err is a unique-constraint violation.
 	IsUnique func(error) bool
-	// PrepareStatements: keep the hot statements prepared for the life of
-	// the pool. modernc's SQLite driver prepares every query anew, which
-	// costs more than running it; pgx caches statements itself.
-	PrepareStatements bool
 	// IsRetryable reports whether err is a serialization or busy failure
 	// that a new attempt of the whole transaction may not hit.
 	IsRetryable func(error) bool
@@ -45,91 +39,51 @@ type DocumentJobRow struct {
 }
 
 // Store is workflow.Store on a database/sql pool, with an optional
-// second pool for reads.
+// second pool for reads. Statements are not prepared here: pgx caches them
+// per connection, and the SQLite store's connections do the same
+// (internal/store/sqlite's statement cache).
 type Store struct {
-	w       pool  // writes, and reads when there is no reader
-	r       *pool // reads (View, ViewLoose); nil: w serves them
+	db      *sql.DB // writes, and reads when there is no reader
+	reader  *sql.DB // reads (View, ViewLoose); nil: db serves them
 	dialect Dialect
 	jobs    JobInserter
 }
-
-// pool is one *sql.DB with the statements prepared on it.
-type pool struct {
-	db    *sql.DB
-	stmts map[string]*sql.Stmt // by SQL text; read-only after Prepare
-	// built holds statements built at run time (the inbox's, whose text
-	// depends on the caller's roles and filters), prepared on first use
-	// outside a transaction, at most maxBuilt of them.
-	built  sync.Map // SQL text → *sql.Stmt
-	nBuilt atomic.Int32
-}
-
-// maxBuilt bounds the statements kept for built SQL.
-const maxBuilt = 512
 
 var _ workflow.Store = (*Store)(nil)
 
 // New returns a store on db. jobs may be nil until the job queue is wired.
 func New(db *sql.DB, d Dialect, jobs JobInserter) *Store {
-	return &Store{w: pool{db: db}, dialect: d, jobs: jobs}
+	return &Store{db: db, dialect: d, jobs: jobs}
 }
 
 // SetReader makes db serve View and ViewLoose. SQLite gives reads their
 // own pool of connections so that they run beside the single writer
 // (WAL readers never block it) instead of queueing behind it. Call it
-// before Prepare, before the store is shared.
-func (s *Store) SetReader(db *sql.DB) { s.r = &pool{db: db} }
+// before the store is shared.
+func (s *Store) SetReader(db *sql.DB) { s.reader = db }
 
-// reader is the pool reads run on.
-func (s *Store) reader() *pool {
-	if s.r != nil {
-		return s.r
+// readDB is the pool reads run on.
+func (s *Store) readDB() *sql.DB {
+	if s.reader != nil {
+		return s.reader
 	}
-	return &s.w
-}
-
-// Prepare prepares the hot statements when the dialect asks for it. Call it
-// after Migrate, before the store is shared: the tables must exist.
-func (s *Store) Prepare(ctx context.Context) error {
-	if !s.dialect.PrepareStatements {
-		return nil
-	}
-	if err := s.w.prepare(ctx); err != nil {
-		return err
-	}
-	if s.r != nil {
-		return s.r.prepare(ctx)
-	}
-	return nil
-}
-
-func (p *pool) prepare(ctx context.Context) error {
-	stmts := make(map[string]*sql.Stmt, len(hotQueries))
-	for _, q := range hotQueries {
-		st, err := p.db.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
-		}
-		stmts[q] = st
-	}
-	p.stmts = stmts
-	return nil
+	return s.db
 }
 
 // Close closes the store's pools.
 func (s *Store) Close() error {
 	var rerr error
-	if s.r != nil {
-		rerr = s.r.db.Close()
+	if s.reader != nil {
+		rerr = s.reader.Close()
 	}
-	return errors.Join(s.w.db.Close(), rerr)
+	return errors.Join(s.db.Close(), rerr)
 }
 
 // SetJobInserter sets how document jobs are enqueued.
 func (s *Store) SetJobInserter(j JobInserter) { s.jobs = j }
 
 // DB returns the writing pool.
-func (s *Store) DB() *sql.DB { return s.w.db }
+func (s *Store) DB() *sql.DB { return s.db }
 
 // Dialect returns the store's dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -148,21 +102,21 @@ func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
 // its own snapshot. For reads that tolerate it (workflow.LooseViewer): on
 // PostgreSQL it saves the BEGIN and COMMIT round trips.
 func (s *Store) ViewLoose(ctx context.Context, fn func(workflow.Tx) error) error {
-	return fn(&tx{s: s, p: s.reader()})
+	return fn(&tx{s: s, db: s.readDB()})
 }
 
 func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
 	opts := &sql.TxOptions{}
-	p := &s.w
+	db := s.db
 	if readOnly {
-		p = s.reader()
+		db = s.readDB()
 		opts.ReadOnly = s.dialect.Name == "postgres"
 	}
-	sqltx, err := p.db.BeginTx(ctx, opts)
+	sqltx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.interpret(err)
 	}
-	t := &tx{tx: sqltx, s: s, p: p}
+	t := &tx{tx: sqltx, s: s}
 	if err := fn(t); err != nil {
 		_ = sqltx.Rollback()
 		return err
@@ -191,7 +145,7 @@ func (s *Store) interpret(err error) error {
 // Migrate applies the dialect's migrations not yet applied, each in its own
 // transaction, recording them in schema_migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.w.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	files, err := MigrationFiles(s.dialect.Migrations)
@@ -200,7 +154,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	for _, f := range files {
 		var n int
-		if err := s.w.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, f.Version).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, f.Version).Scan(&n); err != nil {
 			return fmt.Errorf("sqlstore: migrate: %w", err)
 		}
 		if n > 0 {
@@ -210,7 +164,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tx, err := s.w.db.BeginTx(ctx, nil)
+		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -262,7 +216,7 @@ func MigrationFiles(fsys fs.FS) ([]Migration, error) {
 type tx struct {
 	tx *sql.Tx
 	s  *Store
-	p  *pool // the pool tx (or, without one, each statement) runs on
+	db *sql.DB // without tx: where each statement runs
 }
 
 // SQLTx returns the underlying transaction, for enqueueing jobs in it.
@@ -275,71 +229,21 @@ func (t *tx) runner() interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 } {
 	if t.tx == nil {
-		return t.p.db
+		return t.db
 	}
 	return t.tx
 }
 
-// stmt returns the transaction's handle on the prepared statement for q,
-// or nil when q is not one of the prepared ones.
-func (t *tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	st := t.p.stmts[q]
-	if st == nil && t.s.dialect.PrepareStatements {
-		st = t.p.builtStmt(ctx, q, t.tx == nil)
-	}
-	switch {
-	case st == nil:
-		return nil
-	case t.tx == nil:
-		return st
-	}
-	return t.tx.StmtContext(ctx, st)
-}
-
-// builtStmt returns the statement kept for the built SQL q, preparing it
-// when prepare is set: only outside a transaction, as SQLite's one
-// connection is busy inside one.
-func (p *pool) builtStmt(ctx context.Context, q string, prepare bool) *sql.Stmt {
-	if st, ok := p.built.Load(q); ok {
-		return st.(*sql.Stmt)
-	}
-	if !prepare || p.nBuilt.Load() >= maxBuilt {
-		return nil
-	}
-	st, err := p.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil // run unprepared: the error, if any, shows there
-	}
-	if old, loaded := p.built.LoadOrStore(q, st); loaded {
-		st.Close()
-		return old.(*sql.Stmt)
-	}
-	p.nBuilt.Add(1)
-	return st
-}
-
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
 	return t.runner().QueryContext(ctx, q, args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := t.stmt(ctx, q); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
 	return t.runner().QueryRowContext(ctx, q, args...)
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	var r sql.Result
-	var err error
-	if st := t.stmt(ctx, q); st != nil {
-		r, err = st.ExecContext(ctx, args...)
-	} else {
-		r, err = t.runner().ExecContext(ctx, q, args...)
-	}
+	r, err := t.runner().ExecContext(ctx, q, args...)
 	return r, t.s.interpret(err)
 }
 

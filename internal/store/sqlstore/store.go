@@ -100,9 +100,16 @@ func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
 
 // ViewLoose runs fn's reads without a transaction: each statement sees
 // its own snapshot. For reads that tolerate it (workflow.LooseViewer): on
-// PostgreSQL it saves the BEGIN and COMMIT round trips.
+// PostgreSQL it saves the BEGIN and COMMIT round trips. The statements
+// share one connection, taken from the pool once: under load, taking it
+// anew for every statement queued each of them behind other requests.
 func (s *Store) ViewLoose(ctx context.Context, fn func(workflow.Tx) error) error {
-	return fn(&tx{s: s, db: s.readDB()})
+	conn, err := s.readDB().Conn(ctx)
+	if err != nil {
+		return s.interpret(err)
+	}
+	defer conn.Close()
+	return fn(&tx{s: s, conn: conn})
 }
 
 func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
@@ -214,22 +221,22 @@ func MigrationFiles(fsys fs.FS) ([]Migration, error) {
 // tx implements workflow.Tx: in a transaction, or, for ViewLoose, with
 // tx nil, statement by statement on the pool.
 type tx struct {
-	tx *sql.Tx
-	s  *Store
-	db *sql.DB // without tx: where each statement runs
+	tx   *sql.Tx
+	s    *Store
+	conn *sql.Conn // without tx: where each statement runs
 }
 
 // SQLTx returns the underlying transaction, for enqueueing jobs in it.
 func (t *tx) SQLTx() *sql.Tx { return t.tx }
 
-// runner is where statements run: the transaction, or the pool.
+// runner is where statements run: the transaction, or the connection.
 func (t *tx) runner() interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 } {
 	if t.tx == nil {
-		return t.db
+		return t.conn
 	}
 	return t.tx
 }

@@ -45,7 +45,7 @@ func batchSetup(t *testing.T) *batchWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.DB().Close() })
+	t.Cleanup(func() { store.Close() })
 	clock := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
 	engine, err := workflow.NewEngine(store, workflow.Options{Clock: func() time.Time { return clock }})
 	if err != nil {

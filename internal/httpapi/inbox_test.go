@@ -262,7 +262,7 @@ func BenchmarkInboxHTTP(b *testing.B) {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			tb.Cleanup(func() { s.DB().Close() })
+			tb.Cleanup(func() { s.Close() })
 			return s
 		}},
 		{"postgres", postgres.OpenTest},

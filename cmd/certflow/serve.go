@@ -21,6 +21,7 @@ import (
 	"certflow/internal/demo"
 	"certflow/internal/httpapi"
 	"certflow/internal/jobs"
+	"certflow/internal/tune"
 	"certflow/workflow"
 )
 
@@ -40,6 +41,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, logger 
 	rf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if tune.GC() {
+		logger.Info("garbage collection at a heap of 256 MiB (GOGC=off, GOMEMLIMIT=256MiB); set GOGC or GOMEMLIMIT to choose otherwise")
 	}
 	store, queue, closeStore, err := openStore(ctx, *database)
 	if err != nil {

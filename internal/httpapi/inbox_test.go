@@ -19,6 +19,7 @@ import (
 	"certflow/internal/store/sqlite"
 	"certflow/internal/store/sqlstore"
 	"certflow/internal/store/storetest"
+	"certflow/internal/tune"
 	"certflow/workflow"
 )
 
@@ -252,6 +253,7 @@ func TestInboxAPI(t *testing.T) {
 // capacity), and 50 clients at a fixed arrival rate (latency measured from
 // when a request was due, so queueing is counted).
 func BenchmarkInboxHTTP(b *testing.B) {
+	tune.GC() // the runtime as certflow serve sets it
 	ctx := context.Background()
 	stores := []struct {
 		name string

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"certflow/internal/store/sqlstore"
+	"certflow/internal/tune"
 	"certflow/workflow"
 )
 
@@ -22,6 +23,7 @@ type BenchOpener func(b testing.TB) (*sqlstore.Store, *river.Client[*sql.Tx])
 // jobs — through the engine, against the same writes as plain SQL in one
 // transaction, with 1 and 16 concurrent clients.
 func Bench(b *testing.B, open BenchOpener) {
+	tune.GC() // the runtime as certflow serve sets it
 	for _, clients := range []int{1, 16} {
 		name := "clients=1"
 		if clients == 16 {

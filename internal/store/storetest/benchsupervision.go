@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"certflow/internal/store/sqlstore"
+	"certflow/internal/tune"
 	"certflow/workflow"
 )
 
@@ -247,6 +248,7 @@ func ReportLatencies(b *testing.B, durs []time.Duration) {
 // BenchSupervision measures HR's and supervisors' questions on a
 // region-scale data set.
 func BenchSupervision(b *testing.B, open Opener) {
+	tune.GC() // the runtime as certflow serve sets it
 	rg := NewRegion(b, open, 20000, 25000, 1000000)
 	ctx := context.Background()
 	b.Run("blockers/person", func(b *testing.B) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"certflow/internal/auth"
+	"certflow/internal/tune"
 	"certflow/workflow"
 )
 
@@ -941,6 +942,7 @@ func NewInboxRegion(tb testing.TB, open Opener, users int) *InboxRegion {
 // (20 tasks unless said otherwise) and the badge counts — on an
 // InboxRegion of 5,000 users, each user in turn.
 func BenchInbox(b *testing.B, open Opener) {
+	tune.GC() // the runtime as certflow serve sets it
 	rg := NewInboxRegion(b, open, 5000)
 	ctx := context.Background()
 	// Warm the caches as a running server has them: every inbox once.

@@ -133,39 +133,21 @@ func (e *Engine) CompileBatch(ctx context.Context, actor *Actor, in BatchInput) 
 		ids[i] = strconv.FormatInt(id, 10)
 	}
 	fp := fingerprint("batch", in.OrgUnitID, strings.Join(ids, ","), 0, in.Comment, nil)
-	var view CaseView
-	err := e.store.Update(ctx, func(tx Tx) error {
-		if done, err := replay(ctx, tx, actor.UserID, in.IdempotencyKey, fp, &view); done || err != nil {
-			return err
-		}
-		now := e.Now()
+	return e.openOnce(ctx, actor, in.IdempotencyKey, fp, func(tx Tx) (OpenCaseInput, error) {
 		dept, township, err := e.batchDepartment(ctx, tx, actor, in.OrgUnitID)
 		if err != nil {
-			return err
+			return OpenCaseInput{}, err
 		}
 		apps, err := e.batchApplications(ctx, tx, actor, dept, township, in.CaseIDs)
 		if err != nil {
-			return err
+			return OpenCaseInput{}, err
 		}
 		data, err := json.Marshal(BatchData{Applications: apps, TownshipID: township.ID})
 		if err != nil {
-			return err
+			return OpenCaseInput{}, err
 		}
-		c, err := e.open(ctx, tx, actor, OpenCaseInput{Path: PathTownshipBatch, OrgUnitID: dept.ID, Data: data,
-			Comment: in.Comment}, false, now)
-		if err != nil {
-			return err
-		}
-		if view, err = e.view(ctx, tx, actor, c.ID); err != nil {
-			return err
-		}
-		return remember(ctx, tx, actor.UserID, in.IdempotencyKey, fp, c.ID, &view, now)
+		return OpenCaseInput{Path: PathTownshipBatch, OrgUnitID: dept.ID, Data: data, Comment: in.Comment}, nil
 	})
-	if err != nil && in.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
-		view = CaseView{}
-		err = e.replayOutside(ctx, actor.UserID, in.IdempotencyKey, fp, &view)
-	}
-	return view, err
 }
 
 // batchDepartment resolves the department of a batch, and the 派出机关 it

@@ -170,41 +170,54 @@ func openDeparture(t *Transition) error {
 // returned to acts (the legal office that manages it, or 自治区 HR), and a
 // cancellation case takes it from there.
 func recordReturn(t *Transition) error {
-	var in struct {
-		CertificateID int64 `json:"certificate_id"`
-		ReturnedOn    Date  `json:"returned_on"`
-	}
-	if err := decodeInput(t.Input, &in); err != nil {
+	c, returnedOn, err := returning(t, nil)
+	if err != nil {
 		return err
-	}
-	i := slices.IndexFunc(t.Snap.Certificates, func(c Certificate) bool { return c.ID == in.CertificateID })
-	if i < 0 {
-		return Invalid("certificate_id", "not a certificate of this person")
-	}
-	c := &t.Snap.Certificates[i]
-	if !c.Outstanding() {
-		return &GuardError{[]Violation{{"Art. 18", fmt.Sprintf("%s No. %s is already %s", c.Kind.Label(), c.Number, c.State)}}}
-	}
-	if c.State == CertLost {
-		return &GuardError{[]Violation{{"Art. 19", fmt.Sprintf("%s No. %s is reported lost: it is voided by the loss notice, not returned", c.Kind.Label(), c.Number)}}}
 	}
 	if !t.Snap.Actor.Has(ReturnOffice(c), c.OrgUnitID) {
 		return fmt.Errorf("%w: %s No. %s is returned to %s (Art. 18)", ErrForbidden, c.Kind.Label(), c.Number, returnOfficeText(c))
-	}
-	if in.ReturnedOn.IsZero() {
-		in.ReturnedOn = t.Snap.Today
-	}
-	if in.ReturnedOn.After(t.Snap.Today) {
-		return Invalid("returned_on", "lies in the future")
 	}
 	path := PathCancellation
 	if c.Kind.Family() == FamilyMinistry {
 		path = PathMinistryCancellation
 	}
-	data, _ := json.Marshal(map[string]any{"reason": "离岗交回", "returned_on": in.ReturnedOn})
+	data, _ := json.Marshal(map[string]any{"reason": "离岗交回", "returned_on": returnedOn})
 	t.Spawn = append(t.Spawn, OpenCaseInput{Path: path, CertificateID: c.ID, Data: data})
 	t.Close = append(t.Close, TaskRef{Kind: TaskReturnCertificate, CertificateID: c.ID})
 	return nil
+}
+
+// returning reads the input of a certificate coming back (on departure, or
+// recovered on 转岗): which of the person's certificates — checked first by
+// check, when given, then outstanding (Art. 18) and not lost (Art. 19:
+// the loss notice voids it) — and the day it came back, today when not
+// given, never in the future.
+func returning(t *Transition, check func(*Certificate) error) (*Certificate, Date, error) {
+	var in struct {
+		CertificateID int64 `json:"certificate_id"`
+		ReturnedOn    Date  `json:"returned_on"`
+	}
+	if err := decodeInput(t.Input, &in); err != nil {
+		return nil, Date{}, err
+	}
+	i := slices.IndexFunc(t.Snap.Certificates, func(c Certificate) bool { return c.ID == in.CertificateID })
+	if i < 0 {
+		return nil, Date{}, Invalid("certificate_id", "not a certificate of this person")
+	}
+	c := &t.Snap.Certificates[i]
+	if check != nil {
+		if err := check(c); err != nil {
+			return nil, Date{}, err
+		}
+	}
+	if !c.Outstanding() {
+		return nil, Date{}, &GuardError{[]Violation{{"Art. 18", fmt.Sprintf("%s No. %s is already %s", c.Kind.Label(), c.Number, c.State)}}}
+	}
+	if c.State == CertLost {
+		return nil, Date{}, &GuardError{[]Violation{{"Art. 19", fmt.Sprintf("%s No. %s is reported lost: it is voided by the loss notice, not returned", c.Kind.Label(), c.Number)}}}
+	}
+	returned, err := inputDate("returned_on", in.ReturnedOn, t.Snap.Today)
+	return c, returned, err
 }
 
 func completeDeparture(t *Transition) error {

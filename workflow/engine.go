@@ -640,12 +640,23 @@ func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (
 		return CaseView{}, Invalid("path", "a township_batch is compiled from the applications it lists: CompileBatch (POST /api/v1/batches)")
 	}
 	fp := fingerprint("open", in.PersonID*1_000_003+in.CertificateID, string(in.Path), 0, in.Comment, in.Data)
+	return e.openOnce(ctx, actor, in.IdempotencyKey, fp, func(Tx) (OpenCaseInput, error) { return in, nil })
+}
+
+// openOnce opens the case that input builds, in one transaction, and
+// returns its view; a retry with the same idempotency key (fingerprint
+// fp) returns the first view and writes nothing.
+func (e *Engine) openOnce(ctx context.Context, actor *Actor, key, fp string, input func(Tx) (OpenCaseInput, error)) (CaseView, error) {
 	var view CaseView
 	err := e.store.Update(ctx, func(tx Tx) error {
-		if done, err := replay(ctx, tx, actor.UserID, in.IdempotencyKey, fp, &view); done || err != nil {
+		if done, err := replay(ctx, tx, actor.UserID, key, fp, &view); done || err != nil {
 			return err
 		}
 		now := e.Now()
+		in, err := input(tx)
+		if err != nil {
+			return err
+		}
 		c, err := e.open(ctx, tx, actor, in, false, now)
 		if err != nil {
 			return err
@@ -653,11 +664,11 @@ func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (
 		if view, err = e.view(ctx, tx, actor, c.ID); err != nil {
 			return err
 		}
-		return remember(ctx, tx, actor.UserID, in.IdempotencyKey, fp, c.ID, &view, now)
+		return remember(ctx, tx, actor.UserID, key, fp, c.ID, &view, now)
 	})
-	if err != nil && in.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
+	if err != nil && key != "" && errors.Is(err, errDuplicateKey) {
 		view = CaseView{}
-		err = e.replayOutside(ctx, actor.UserID, in.IdempotencyKey, fp, &view)
+		err = e.replayOutside(ctx, actor.UserID, key, fp, &view)
 	}
 	return view, err
 }

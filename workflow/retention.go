@@ -101,27 +101,12 @@ func openRetention(t *Transition) error {
 // recoverCertificate records the justice-issued certificate taken back
 // and opens its cancellation case, as a return on departure does.
 func recoverCertificate(t *Transition) error {
-	var in struct {
-		CertificateID int64 `json:"certificate_id"`
-		ReturnedOn    Date  `json:"returned_on"`
-	}
-	if err := decodeInput(t.Input, &in); err != nil {
-		return err
-	}
-	i := slices.IndexFunc(t.Snap.Certificates, func(c Certificate) bool { return c.ID == in.CertificateID })
-	if i < 0 {
-		return Invalid("certificate_id", "not a certificate of this person")
-	}
-	c := &t.Snap.Certificates[i]
-	switch {
-	case c.Kind.Family() != FamilyJustice:
-		return &GuardError{[]Violation{{"Art. 3", fmt.Sprintf("%s is managed by %s", c.Kind.Label(), returnOfficeText(c))}}}
-	case !c.Outstanding():
-		return &GuardError{[]Violation{{"Art. 18", fmt.Sprintf("%s No. %s is already %s", c.Kind.Label(), c.Number, c.State)}}}
-	case c.State == CertLost:
-		return &GuardError{[]Violation{{"Art. 19", fmt.Sprintf("%s No. %s is reported lost: it is voided by the loss notice, not returned", c.Kind.Label(), c.Number)}}}
-	}
-	returned, err := inputDate("returned_on", in.ReturnedOn, t.Snap.Today)
+	c, returned, err := returning(t, func(c *Certificate) error {
+		if c.Kind.Family() != FamilyJustice {
+			return &GuardError{[]Violation{{"Art. 3", fmt.Sprintf("%s is managed by %s", c.Kind.Label(), returnOfficeText(c))}}}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

@@ -51,36 +51,36 @@ func Dialect() sqlstore.Dialect {
 // transaction (read-then-write transactions otherwise fail with
 // BUSY_SNAPSHOT) and times in SQLite's text format.
 func DSN(path string) string {
-	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	// 64 MiB of page cache (the default is 2 MiB): the inbox's indexes
-	// and the rows its pages join stay in memory on a region-sized file.
-	q.Add("_pragma", "cache_size(-65536)")
-	q.Set("_txlock", "immediate")
-	q.Set("_time_format", "sqlite")
-	return "file:" + path + "?" + q.Encode()
+	return dsn(path, true,
+		"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)",
+		// 64 MiB of page cache (the default is 2 MiB): the inbox's
+		// indexes and the rows its pages join stay in memory on a
+		// region-sized file.
+		"cache_size(-65536)")
 }
 
 // readerDSN is DSN's read-only twin for the reading pool: no write lock
 // taken at BEGIN, and query_only so that a write slipping into a read
 // fails loudly instead of taking the writer's place.
 func readerDSN(path string) string {
+	return dsn(path, false, "busy_timeout(10000)", "foreign_keys(1)", "query_only(1)", "cache_size(-16384)")
+}
+
+// dsn is the modernc DSN of the file at path (or sqlite:// URL) with
+// pragmas and times in SQLite's text format; the writer's transactions
+// BEGIN IMMEDIATE.
+func dsn(path string, writer bool, pragmas ...string) string {
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "sqlite://"), "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "query_only(1)")
-	q.Add("_pragma", "cache_size(-16384)")
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if writer {
+		q.Set("_txlock", "immediate")
+	}
 	q.Set("_time_format", "sqlite")
 	return "file:" + path + "?" + q.Encode()
 }

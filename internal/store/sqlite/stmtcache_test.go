@@ -84,8 +84,17 @@ func TestStatementCacheReuses(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, ins, "d"); err != nil {
 		t.Fatalf("after a failure: %v", err)
 	}
+	// The same through Query, as the stores' INSERT … RETURNING id runs.
+	const ret = `INSERT INTO t (v) VALUES ($1) RETURNING id`
+	var id int64
+	if err := conn.QueryRowContext(ctx, ret, "b").Scan(&id); err == nil {
+		t.Fatal("duplicate inserted through Query")
+	}
+	if err := conn.QueryRowContext(ctx, ret, "e").Scan(&id); err != nil || id != 5 {
+		t.Fatalf("after a failure through Query: id %d, %v", id, err)
+	}
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil || n != 4 {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM t`).Scan(&n); err != nil || n != 5 {
 		t.Fatalf("%d rows, %v", n, err)
 	}
 }

@@ -342,13 +342,17 @@ type LooseViewer interface {
 	ViewLoose(ctx context.Context, fn func(Tx) error) error
 }
 
-// viewLoose reads with the store's ViewLoose where it has one, else in a
-// read transaction. For reads whose statements need not share a snapshot.
-func (e *Engine) viewLoose(ctx context.Context, fn func(Tx) error) error {
-	if lv, ok := e.store.(LooseViewer); ok {
+// ViewLoose reads with s's ViewLoose where it has one, else in a read
+// transaction. For reads whose statements need not share a snapshot.
+func ViewLoose(ctx context.Context, s Store, fn func(Tx) error) error {
+	if lv, ok := s.(LooseViewer); ok {
 		return lv.ViewLoose(ctx, fn)
 	}
-	return e.store.View(ctx, fn)
+	return s.View(ctx, fn)
+}
+
+func (e *Engine) viewLoose(ctx context.Context, fn func(Tx) error) error {
+	return ViewLoose(ctx, e.store, fn)
 }
 
 func inboxTx(tx Tx) (InboxTx, error) {

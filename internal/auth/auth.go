@@ -37,7 +37,9 @@ func Authenticate(ctx context.Context, store workflow.Store, token string, now t
 		return nil, workflow.ErrUnauthenticated
 	}
 	var a workflow.Actor
-	err := store.View(ctx, func(tx workflow.Tx) (err error) {
+	// Every request runs this: no transaction around the token's and the
+	// roles' statements (on PostgreSQL, two round trips fewer).
+	err := workflow.ViewLoose(ctx, store, func(tx workflow.Tx) (err error) {
 		a, err = tx.ActorByTokenHash(ctx, HashToken(token), now)
 		return err
 	})

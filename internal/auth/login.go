@@ -272,7 +272,8 @@ func (a *Authenticator) Session(ctx context.Context, id string) (*workflow.Actor
 	}
 	var act workflow.Actor
 	var expires time.Time
-	err := a.store.View(ctx, func(tx workflow.Tx) error {
+	// As Authenticate: every request of a web session runs this.
+	err := workflow.ViewLoose(ctx, a.store, func(tx workflow.Tx) error {
 		us, err := userStore(tx)
 		if err != nil {
 			return err

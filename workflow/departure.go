@@ -236,7 +236,27 @@ func completeDeparture(t *Transition) error {
 	} else {
 		t.Employment = EmploymentActive
 	}
+	if len(t.Snap.Certificates) > 0 {
+		t.Spawn = append(t.Spawn, platformChange(d, t.Snap.Person.ID, t.Snap.Today))
+	}
 	return nil
+}
+
+// platformChange is the Art. 14 change report a completed departure makes
+// for a person who held certificates: the legal office updates both
+// platforms within a month of the departure (rules.md, platform entry: 退休,
+// 辞职, 辞退, 调离 and other changes). A departure completed before its
+// effective date counts from the day it completed: early, never late.
+func platformChange(d DepartureData, personID int64, today Date) OpenCaseInput {
+	pd := PlatformData{Reason: "change", Change: ChangeKind(d.Reason), ChangedOn: d.EffectiveOn}
+	if d.Reason == DepartStopDuty {
+		pd.Change, pd.Details = ChangeOther, string(DepartStopDuty)
+	}
+	if pd.ChangedOn.IsZero() || pd.ChangedOn.After(today) {
+		pd.ChangedOn = today
+	}
+	data, _ := json.Marshal(&pd)
+	return OpenCaseInput{Path: PathPlatformEntry, PersonID: personID, Data: data}
 }
 
 func withdrawDeparture(t *Transition) error {

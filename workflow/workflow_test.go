@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -187,5 +188,32 @@ func TestGuardErrorText(t *testing.T) {
 	}
 	if got := strings.Join(err.Articles(), ","); got != "Art. 9(1)(4),Art. 10" {
 		t.Errorf("articles %q", got)
+	}
+}
+
+// A completed departure's Art. 14 change report: the reason as the change,
+// from the effective date, never from a day still to come.
+func TestPlatformChange(t *testing.T) {
+	today := MustDate("2026-05-15")
+	for _, tc := range []struct {
+		reason    DepartureReason
+		effective string
+		change    ChangeKind
+		details   string
+		on        string
+	}{
+		{DepartRetire, "2026-05-09", ChangeRetirement, "", "2026-05-09"},
+		{DepartMove, "2026-05-20", ChangeMove, "", "2026-05-15"},
+		{DepartStopDuty, "2026-05-01", ChangeOther, string(DepartStopDuty), "2026-05-01"},
+	} {
+		in := platformChange(DepartureData{Reason: tc.reason, EffectiveOn: MustDate(tc.effective)}, 7, today)
+		var d PlatformData
+		if err := json.Unmarshal(in.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if in.Path != PathPlatformEntry || in.PersonID != 7 || d.Reason != "change" || d.Change != tc.change ||
+			d.Details != tc.details || d.ChangedOn != MustDate(tc.on) {
+			t.Errorf("%s on %s: %+v %+v", tc.reason, tc.effective, in, d)
+		}
 	}
 }

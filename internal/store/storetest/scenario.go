@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -454,7 +455,17 @@ func testScenario(t *testing.T, open Opener) {
 	if dep.State != workflow.DepCompleted {
 		t.Fatalf("departure %s", dep.State)
 	}
-	sc.check("departure completed", map[string]string{oldNo: "voided invalid", newNo: "cancelled invalid"})
+	// Art. 14: the departure is a change the platforms must show within
+	// a month of its effective date (辞职 on 2026-05-09).
+	sc.check("departure completed: the Art. 14 change report", map[string]string{oldNo: "voided invalid", newNo: "cancelled invalid"},
+		"platform_entry/platform_entry_emergency legal_clerk@tianshan due 2026-06-09",
+		"platform_entry/platform_entry_random legal_clerk@tianshan due 2026-06-09")
+	ps := w.casesOf(sc.person, workflow.PathPlatformEntry)
+	var pd workflow.PlatformData
+	if err := json.Unmarshal(ps[len(ps)-1].Data, &pd); err != nil || pd.Reason != "change" ||
+		pd.Change != workflow.ChangeResignment || pd.ChangedOn != workflow.MustDate("2026-05-09") {
+		t.Fatalf("platform change after the departure: %+v %v", pd, err)
+	}
 	if p, _ := w.Engine.Person(w.Ctx, w.Actor("hr"), sc.person); p.Employment != workflow.EmploymentDeparted {
 		t.Fatalf("employment %s", p.Employment)
 	}
@@ -466,5 +477,6 @@ func testScenario(t *testing.T, open Opener) {
 		"suspension:restored",
 		"departure:completed",
 		"cancellation:cancelled",
+		"platform_entry:pending",
 	)
 }

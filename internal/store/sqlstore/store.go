@@ -219,7 +219,7 @@ func MigrationFiles(fsys fs.FS) ([]Migration, error) {
 }
 
 // tx implements workflow.Tx: in a transaction, or, for ViewLoose, with
-// tx nil, statement by statement on the pool.
+// tx nil, statement by statement on one connection.
 type tx struct {
 	tx   *sql.Tx
 	s    *Store

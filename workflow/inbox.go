@@ -351,10 +351,6 @@ func ViewLoose(ctx context.Context, s Store, fn func(Tx) error) error {
 	return s.View(ctx, fn)
 }
 
-func (e *Engine) viewLoose(ctx context.Context, fn func(Tx) error) error {
-	return ViewLoose(ctx, e.store, fn)
-}
-
 func inboxTx(tx Tx) (InboxTx, error) {
 	it, ok := tx.(InboxTx)
 	if !ok {
@@ -614,7 +610,7 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 	}
 	now := e.Now()
 	today := e.today(now)
-	err = e.viewLoose(ctx, func(tx Tx) error {
+	err = ViewLoose(ctx, e.store, func(tx Tx) error {
 		it, err := inboxTx(tx)
 		if err != nil {
 			return err

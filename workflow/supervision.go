@@ -63,13 +63,13 @@ type OverdueCount struct {
 	Count       int      `json:"count"`
 }
 
-// OverdueQuery selects overdue tasks in a scope.
+// OverdueQuery selects overdue tasks in a scope (for one department, the
+// scope Unit of it).
 type OverdueQuery struct {
-	Scope     Scope
-	Today     Date
-	OrgUnitID int64 // 0: the whole scope
-	After     int64
-	Limit     int
+	Scope Scope
+	Today Date
+	After int64
+	Limit int
 }
 
 // SupervisionTx is what the supervision questions need of a store.
@@ -93,7 +93,7 @@ func (e *Engine) DepartureBlockers(ctx context.Context, actor *Actor, personID i
 	out := []DepartureBlocker{}
 	// One question, one statement after the scope: no transaction needed
 	// (on PostgreSQL that saves the BEGIN and COMMIT round trips).
-	err := e.viewLoose(ctx, func(tx Tx) error {
+	err := ViewLoose(ctx, e.store, func(tx Tx) error {
 		sc, err := e.scope(ctx, tx, actor)
 		if err != nil || sc.Empty() {
 			return err
@@ -129,7 +129,7 @@ func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int
 	tasks, counts := []OverdueTask{}, []OverdueCount{}
 	// The list and its counts are read a moment apart, like the inbox
 	// and its badges: no transaction around them.
-	err := e.viewLoose(ctx, func(tx Tx) error {
+	err := ViewLoose(ctx, e.store, func(tx Tx) error {
 		sc, err := e.scope(ctx, tx, actor)
 		if err != nil || sc.Empty() {
 			return err
@@ -150,7 +150,7 @@ func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int
 			}
 			sc = Unit(p.deptID)
 		}
-		q := OverdueQuery{Scope: sc, Today: e.today(e.Now()), OrgUnitID: orgUnitID, After: after, Limit: limit}
+		q := OverdueQuery{Scope: sc, Today: e.today(e.Now()), After: after, Limit: limit}
 		if tasks, err = sup.OverdueTasks(ctx, q); err != nil {
 			return err
 		}

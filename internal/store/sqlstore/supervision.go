@@ -62,10 +62,6 @@ func overdueWhere(q workflow.OverdueQuery, args *[]any) string {
 	} else {
 		w += " AND " + scopeClause(q.Scope, "d", args)
 	}
-	if q.OrgUnitID != 0 {
-		*args = append(*args, q.OrgUnitID)
-		w += fmt.Sprintf(" AND t.org_unit_id = $%d", len(*args))
-	}
 	return w
 }
 

@@ -918,12 +918,7 @@ func NewInboxRegion(tb testing.TB, open Opener, users int) *InboxRegion {
 	must(err)
 	must(tx.Commit())
 	if s.Dialect().Name == "postgres" {
-		_, err = s.DB().ExecContext(ctx, "VACUUM ANALYZE") // as autovacuum would have
-		must(err)
-		// A database at rest: the generated rows' pages are written out
-		// before the clock runs, not during the measurements.
-		_, err = s.DB().ExecContext(ctx, "CHECKPOINT")
-		must(err)
+		atRest(tb, s)
 		return rg
 	}
 	// certflow never runs ANALYZE on SQLite, so a real file has no

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +22,7 @@ func documentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	store, queue, closeStore, err := openStore(ctx, *database)
+	store, _, closeStore, err := openStore(ctx, *database)
 	if err != nil {
 		return err
 	}
@@ -33,12 +32,13 @@ func documentsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	n, err := documents.Rerender(ctx, engine, func(ctx context.Context, tx workflow.Tx, job workflow.DocumentJob) error {
-		st, ok := tx.(interface{ SQLTx() *sql.Tx })
+		st, ok := tx.(interface {
+			EnqueueDocuments(context.Context, []workflow.DocumentJob) error
+		})
 		if !ok {
-			return fmt.Errorf("store %T has no SQL transaction", tx)
+			return fmt.Errorf("store %T cannot enqueue jobs", tx)
 		}
-		_, err := queue.Client.InsertTx(ctx, st.SQLTx(), job, nil)
-		return err
+		return st.EnqueueDocuments(ctx, []workflow.DocumentJob{job})
 	})
 	if err != nil {
 		return err

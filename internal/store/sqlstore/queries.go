@@ -485,7 +485,6 @@ func (t *tx) CaseDocuments(ctx context.Context, caseID int64) ([]workflow.Docume
 // transition on the same case fail with ErrConflict instead of overwriting.
 func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 	c := &ch.Case
-	now := utc(ch.Now)
 	if c.Version == 0 {
 		return t.applyOpen(ctx, ch)
 	}
@@ -503,16 +502,22 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 		nc.ID, nc.Version = id, 1
 		c.CertificateID = id
 	}
-	r, err := t.exec(ctx, sqlUpdateCaseState,
-		c.State, string(c.Data), nullID(c.CertificateID), now, c.ID, c.Version)
-	if err != nil {
-		return err
-	}
-	if n, _ := r.RowsAffected(); n != 1 {
-		return fmt.Errorf("%w: case %d changed since version %d", workflow.ErrConflict, c.ID, c.Version)
-	}
+	var p pipeline
+	p.exec(versionCheck("case", c.ID, c.Version), sqlUpdateCaseState,
+		c.State, string(c.Data), nullID(c.CertificateID), utc(ch.Now), c.ID, c.Version)
 	c.Version++
-	return t.applyRest(ctx, ch)
+	return t.applyRest(ctx, ch, &p)
+}
+
+// versionCheck is the check of an update guarded by a version: exactly one
+// row, or the row changed since it was read.
+func versionCheck(what string, id, version int64) func(int64) error {
+	return func(n int64) error {
+		if n != 1 {
+			return fmt.Errorf("%w: %s %d changed since version %d", workflow.ErrConflict, what, id, version)
+		}
+		return nil
+	}
 }
 
 // applyOpen writes a change that opens a case: the case row first, then
@@ -533,51 +538,35 @@ func (t *tx) applyOpen(ctx context.Context, ch *workflow.Change) error {
 	for i := range ch.Documents {
 		ch.Documents[i].CaseID = c.ID
 	}
-	return t.applyRest(ctx, ch)
+	return t.applyRest(ctx, ch, &pipeline{})
 }
 
-// applyRest writes what follows the case row: event, person, certificate,
-// tasks and documents.
-func (t *tx) applyRest(ctx context.Context, ch *workflow.Change) error {
+// applyRest writes, after what p holds already, what follows the case
+// row: event, person, certificate, tasks and documents. None of these
+// statements reads another's result (a document finds its event by the
+// case and sequence number), so they go to the database together; then
+// the documents' jobs are enqueued.
+func (t *tx) applyRest(ctx context.Context, ch *workflow.Change, p *pipeline) error {
 	c := &ch.Case
 	now := utc(ch.Now)
-	var err error
-	if p := ch.Person; p != nil {
-		r, err := t.exec(ctx, sqlTouchPerson, p.Employment, p.ID, p.Version)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return fmt.Errorf("%w: person %d changed since version %d", workflow.ErrConflict, p.ID, p.Version)
-		}
+	if pt := ch.Person; pt != nil {
+		p.exec(versionCheck("person", pt.ID, pt.Version), sqlTouchPerson, pt.Employment, pt.ID, pt.Version)
 	}
 	e := &ch.Event
 	var data any
 	if len(e.Data) > 0 {
 		data = string(e.Data)
 	}
-	if e.ID, err = t.insert(ctx, sqlInsertEvent,
-		e.CaseID, e.Seq, e.Event, e.From, e.To, e.Actor, nullID(e.OnBehalfOf), utc(e.At), e.Comment, data); err != nil {
-		return err
-	}
+	p.scanRow([]any{&e.ID}, sqlInsertEvent,
+		e.CaseID, e.Seq, e.Event, e.From, e.To, e.Actor, nullID(e.OnBehalfOf), utc(e.At), e.Comment, data)
 	if m := ch.CertificateMove; m != nil {
-		r, err := t.exec(ctx, sqlMoveCertificate,
-			m.To, m.ReceivedOn, m.ID, m.Version)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return fmt.Errorf("%w: certificate %d changed since version %d", workflow.ErrConflict, m.ID, m.Version)
-		}
+		p.exec(versionCheck("certificate", m.ID, m.Version), sqlMoveCertificate, m.To, m.ReceivedOn, m.ID, m.Version)
 	}
 	for _, ref := range ch.CloseTasks {
 		if ref.CertificateID != 0 {
-			_, err = t.exec(ctx, sqlCloseCertificateTasks, now, c.ID, ref.Kind, ref.CertificateID)
+			p.exec(nil, sqlCloseCertificateTasks, now, c.ID, ref.Kind, ref.CertificateID)
 		} else {
-			_, err = t.exec(ctx, sqlCloseTasks, now, c.ID, ref.Kind)
-		}
-		if err != nil {
-			return err
+			p.exec(nil, sqlCloseTasks, now, c.ID, ref.Kind)
 		}
 	}
 	for i := range ch.OpenTasks {
@@ -586,31 +575,51 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change) error {
 		if tk.AssigneeID != 0 {
 			assigned = now
 		}
-		if tk.ID, err = t.insert(ctx, sqlOpenTask,
+		p.scanRow([]any{&tk.ID}, sqlOpenTask,
 			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now, c.Path, nullID(c.PersonID), c.Preparer,
-			nullID(tk.AssigneeID), assigned); err != nil {
-			return err
-		}
+			nullID(tk.AssigneeID), assigned)
+	}
+	for i := range ch.Documents {
+		p.scanRow([]any{&ch.Documents[i].ID}, sqlInsertDocument,
+			ch.Documents[i].CaseID, e.CaseID, e.Seq, ch.Documents[i].Doc, ch.Documents[i].Article, now)
+	}
+	if err := p.run(ctx, t); err != nil {
+		return err
 	}
 	if len(ch.Documents) == 0 {
 		return nil
 	}
 	rows := make([]DocumentJobRow, len(ch.Documents))
-	for i, d := range ch.Documents {
-		d.EventID = e.ID
-		id, err := t.insert(ctx, sqlInsertDocument,
-			d.CaseID, d.EventID, d.Doc, d.Article, now)
-		if err != nil {
-			return err
+	for i := range ch.Documents {
+		ch.Documents[i].EventID = e.ID
+		rows[i] = DocumentJobRow{DocumentID: ch.Documents[i].ID, DocumentJob: ch.Documents[i]}
+	}
+	return t.enqueue(ctx, rows)
+}
+
+// enqueue enqueues document jobs in t, with whichever River client
+// matches t's driver.
+func (t *tx) enqueue(ctx context.Context, rows []DocumentJobRow) error {
+	if t.pgTx != nil {
+		if t.s.pgxJobs == nil {
+			return nil
 		}
-		d.ID = id
-		ch.Documents[i] = d
-		rows[i] = DocumentJobRow{DocumentID: id, DocumentJob: d}
+		return t.s.pgxJobs(ctx, t.pgTx, rows)
 	}
 	if t.s.jobs == nil {
 		return nil
 	}
-	return t.s.jobs(ctx, t.tx, rows)
+	return t.s.jobs(ctx, t.sqlTx, rows)
+}
+
+// EnqueueDocuments enqueues render jobs for documents already stored (a
+// failed document rendered again), in t.
+func (t *tx) EnqueueDocuments(ctx context.Context, jobs []workflow.DocumentJob) error {
+	rows := make([]DocumentJobRow, len(jobs))
+	for i, j := range jobs {
+		rows[i] = DocumentJobRow{DocumentID: j.ID, DocumentJob: j}
+	}
+	return t.enqueue(ctx, rows)
 }
 
 func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflow.IdempotencyRecord, error) {
@@ -741,10 +750,11 @@ const (
 		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12) RETURNING id`
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = 'open'`
 	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
-	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`
-	sqlIdempotency           = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
-	sqlSaveIdempotency       = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
-	sqlActorByTokenHash      = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
+	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at)
+		VALUES ($1, (SELECT id FROM events WHERE case_id = $2 AND seq = $3), $4, $5, 'pending', $6) RETURNING id`
+	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
+	sqlSaveIdempotency  = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlActorByTokenHash = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
 		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`
 	sqlUserRoles         = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`
 	sqlCreateUser        = `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id`

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"certflow/workflow"
 )
 
@@ -43,10 +46,12 @@ type DocumentJobRow struct {
 // per connection, and the SQLite store's connections do the same
 // (internal/store/sqlite's statement cache).
 type Store struct {
-	db      *sql.DB // writes, and reads when there is no reader
-	reader  *sql.DB // reads (View, ViewLoose); nil: db serves them
+	db      *sql.DB       // writes, and reads when there is no reader
+	reader  *sql.DB       // reads (View, ViewLoose); nil: db serves them
+	pool    *pgxpool.Pool // PostgreSQL: transactions run on pgx itself
 	dialect Dialect
 	jobs    JobInserter
+	pgxJobs PGXJobInserter
 }
 
 var _ workflow.Store = (*Store)(nil)
@@ -61,6 +66,14 @@ func New(db *sql.DB, d Dialect, jobs JobInserter) *Store {
 // (WAL readers never block it) instead of queueing behind it. Call it
 // before the store is shared.
 func (s *Store) SetReader(db *sql.DB) { s.reader = db }
+
+// SetPool makes every transaction and loose view run on pool through pgx
+// itself rather than through database/sql (driver.go says why); jobs
+// enqueues their document jobs. db stays for migrations and River's
+// workers. Call it before the store is shared.
+func (s *Store) SetPool(pool *pgxpool.Pool, jobs PGXJobInserter) {
+	s.pool, s.pgxJobs = pool, jobs
+}
 
 // readDB is the pool reads run on.
 func (s *Store) readDB() *sql.DB {
@@ -104,15 +117,26 @@ func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
 // share one connection, taken from the pool once: under load, taking it
 // anew for every statement queued each of them behind other requests.
 func (s *Store) ViewLoose(ctx context.Context, fn func(workflow.Tx) error) error {
+	if s.pool != nil {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return s.interpret(err)
+		}
+		defer conn.Release()
+		return fn(&tx{s: s, run: pgxRunner{conn}})
+	}
 	conn, err := s.readDB().Conn(ctx)
 	if err != nil {
 		return s.interpret(err)
 	}
 	defer conn.Close()
-	return fn(&tx{s: s, conn: conn})
+	return fn(&tx{s: s, run: sqlRunner{conn}})
 }
 
 func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
+	if s.pool != nil {
+		return s.inPgxTx(ctx, readOnly, fn)
+	}
 	opts := &sql.TxOptions{}
 	db := s.db
 	if readOnly {
@@ -123,12 +147,33 @@ func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) er
 	if err != nil {
 		return s.interpret(err)
 	}
-	t := &tx{tx: sqltx, s: s}
+	t := &tx{s: s, run: sqlRunner{sqltx}, sqlTx: sqltx}
 	if err := fn(t); err != nil {
 		_ = sqltx.Rollback()
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {
+		return s.interpret(err)
+	}
+	return nil
+}
+
+func (s *Store) inPgxTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
+	opts := pgx.TxOptions{}
+	if readOnly {
+		opts.AccessMode = pgx.ReadOnly
+	}
+	ptx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return s.interpret(err)
+	}
+	if err := fn(&tx{s: s, run: pgxRunner{ptx}, pgTx: ptx}); err != nil {
+		// On a context already done pgx closes the connection instead,
+		// which ends the transaction as surely.
+		_ = ptx.Rollback(ctx)
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
 		return s.interpret(err)
 	}
 	return nil
@@ -218,39 +263,30 @@ func MigrationFiles(fsys fs.FS) ([]Migration, error) {
 	return out, nil
 }
 
-// tx implements workflow.Tx: in a transaction, or, for ViewLoose, with
-// tx nil, statement by statement on one connection.
+// tx implements workflow.Tx: in a transaction, or, for ViewLoose,
+// statement by statement on one connection. run is where its statements
+// go: database/sql, or, on PostgreSQL, pgx itself (driver.go).
 type tx struct {
-	tx   *sql.Tx
-	s    *Store
-	conn *sql.Conn // without tx: where each statement runs
+	s     *Store
+	run   runner
+	sqlTx *sql.Tx // the database/sql transaction, if that is where run goes
+	pgTx  pgx.Tx  // the pgx transaction, if that is where run goes
 }
 
-// SQLTx returns the underlying transaction, for enqueueing jobs in it.
-func (t *tx) SQLTx() *sql.Tx { return t.tx }
+// SQLTx returns the underlying database/sql transaction, nil when the
+// transaction runs on pgx.
+func (t *tx) SQLTx() *sql.Tx { return t.sqlTx }
 
-// runner is where statements run: the transaction, or the connection.
-func (t *tx) runner() interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-} {
-	if t.tx == nil {
-		return t.conn
-	}
-	return t.tx
+func (t *tx) query(ctx context.Context, q string, args ...any) (rows, error) {
+	return t.run.query(ctx, q, args...)
 }
 
-func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.runner().QueryContext(ctx, q, args...)
+func (t *tx) queryRow(ctx context.Context, q string, args ...any) row {
+	return t.run.queryRow(ctx, q, args...)
 }
 
-func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.runner().QueryRowContext(ctx, q, args...)
-}
-
-func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	r, err := t.runner().ExecContext(ctx, q, args...)
+func (t *tx) exec(ctx context.Context, q string, args ...any) (result, error) {
+	r, err := t.run.exec(ctx, q, args...)
 	return r, t.s.interpret(err)
 }
 

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"certflow/internal/auth"
 	"certflow/workflow"
@@ -438,5 +440,71 @@ func testDirectory(t *testing.T, open Opener) {
 		if u.ID == w.Data.Units["region"] || u.ID == w.Data.Units["tacheng"] {
 			t.Fatalf("supervisor of 乌鲁木齐 sees %s", u.Name)
 		}
+	}
+}
+
+// testApplyVersionChecks: a transition's writes go to the database
+// together (on PostgreSQL in one pipeline), so a failed version check is
+// only seen after the statements behind it ran. Whichever check fails,
+// the first in order is the error, nothing is written, and the store
+// writes the right change at once afterwards.
+func testApplyVersionChecks(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	v := w.reach(casts[0], workflow.AppPendingApproval)
+	person, err := w.Engine.Person(w.Ctx, w.Actor("clerk"), v.PersonID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(caseVersion, personVersion int64) *workflow.Change {
+		c := v.Case
+		c.State, c.Version = workflow.AppApproved, caseVersion
+		now := time.Now().UTC()
+		return &workflow.Change{
+			Case:       c,
+			Event:      workflow.Event{CaseID: c.ID, Seq: v.Version + 1, Event: workflow.EvApprove, From: v.State, To: workflow.AppApproved, Actor: w.Data.Users["leader"].ID, At: now},
+			Person:     &workflow.PersonTouch{ID: person.ID, Version: personVersion, Employment: person.Employment},
+			CloseTasks: []workflow.TaskRef{{Kind: workflow.TaskApprove}},
+			OpenTasks:  []workflow.Task{{CaseID: c.ID, Kind: workflow.TaskSubmitToIssuer, Role: workflow.RoleLegalClerk, OrgUnitID: c.OrgUnitID, Status: workflow.TaskOpen, CreatedAt: now}},
+			Documents:  []workflow.DocumentJob{{Doc: workflow.DocRegistrationForm, CaseID: c.ID, Article: "Art. 13"}},
+			Now:        now,
+		}
+	}
+	for _, tc := range []struct {
+		name                 string
+		caseVersion, personV int64
+		want                 string
+	}{
+		{"stale case", v.Version - 1, person.Version, fmt.Sprintf("case %d changed", v.ID)},
+		{"stale person", v.Version, person.Version - 1, fmt.Sprintf("person %d changed", person.ID)},
+		{"both stale: the case is first", v.Version - 1, person.Version + 5, fmt.Sprintf("case %d changed", v.ID)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := w.Counts()
+			err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.Apply(w.Ctx, change(tc.caseVersion, tc.personV)) })
+			if !errors.Is(err, workflow.ErrConflict) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want a conflict: %s", err, tc.want)
+			}
+			if after := w.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("rows changed: %v → %v", before, after)
+			}
+		})
+	}
+	ch := change(v.Version, person.Version)
+	if err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.Apply(w.Ctx, ch) }); err != nil {
+		t.Fatal(err)
+	}
+	if ch.Event.ID == 0 || ch.OpenTasks[0].ID == 0 || ch.Documents[0].ID == 0 || ch.Documents[0].EventID != ch.Event.ID {
+		t.Fatalf("IDs not returned: event %d, task %d, document %d of event %d", ch.Event.ID, ch.OpenTasks[0].ID, ch.Documents[0].ID, ch.Documents[0].EventID)
+	}
+	after, err := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.State != workflow.AppApproved || after.Version != v.Version+1 || len(after.Documents) != len(v.Documents)+1 {
+		t.Fatalf("after: %s v%d, %d documents", after.State, after.Version, len(after.Documents))
+	}
+	last := after.Documents[len(after.Documents)-1]
+	if last.JobID != ch.Documents[0].ID || last.EventID != ch.Event.ID {
+		t.Fatalf("document %+v, want job %d of event %d", last, ch.Documents[0].ID, ch.Event.ID)
 	}
 }

@@ -219,17 +219,25 @@ type Result struct {
 // snapshot completes cc with what the rules need besides: the person's
 // trainings and certificates.
 func (e *Engine) snapshot(ctx context.Context, tx Tx, actor *Actor, cc CaseContext, now time.Time) (*Snapshot, error) {
+	trainings, err := tx.Trainings(ctx, cc.Case.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := tx.CertificatesOf(ctx, cc.Case.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	return e.snapshotOf(actor, cc, trainings, certs, now), nil
+}
+
+// snapshotOf is the snapshot of cc with the person's trainings and
+// certificates already read.
+func (e *Engine) snapshotOf(actor *Actor, cc CaseContext, trainings []Training, certs []Certificate, now time.Time) *Snapshot {
 	s := &Snapshot{Now: now, Today: e.today(now), Actor: actor, Case: cc.Case, Chain: cc.Chain,
-		Person: cc.Person, Unit: cc.Unit, Department: cc.Department, Settings: e.settings}
-	var err error
-	if s.Trainings, err = tx.Trainings(ctx, cc.Case.PersonID); err != nil {
-		return nil, err
-	}
-	if s.Certificates, err = tx.CertificatesOf(ctx, cc.Case.PersonID); err != nil {
-		return nil, err
-	}
+		Person: cc.Person, Unit: cc.Unit, Department: cc.Department, Settings: e.settings,
+		Trainings: trainings, Certificates: certs}
 	s.Certificate = s.certificateByID(cc.Case.CertificateID)
-	return s, nil
+	return s
 }
 
 // justiceSees reports whether the justice liaison may see c in its state.
@@ -297,10 +305,18 @@ func (e *Engine) visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64)
 	if err != nil {
 		return CaseContext{}, err
 	}
-	if !actor.canSeeCase(&cc.Case, cc.Chain, e.justiceSees(&cc.Case)) {
-		return CaseContext{}, fmt.Errorf("case %d: %w", id, ErrNotFound)
+	if err := e.mayRead(actor, &cc); err != nil {
+		return CaseContext{}, err
 	}
 	return cc, nil
+}
+
+// mayRead is ErrNotFound unless actor may read the case of cc.
+func (e *Engine) mayRead(actor *Actor, cc *CaseContext) error {
+	if !actor.canSeeCase(&cc.Case, cc.Chain, e.justiceSees(&cc.Case)) {
+		return fmt.Errorf("case %d: %w", cc.Case.ID, ErrNotFound)
+	}
+	return nil
 }
 
 // Fire runs cmd: in one transaction it checks the idempotency key, loads the
@@ -326,8 +342,12 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 			return err
 		}
 		cmd.Actor = act
-		cc, err := e.visibleCase(ctx, tx, cmd.Actor, cmd.CaseID)
+		fc, err := tx.FireContext(ctx, cmd.CaseID)
 		if err != nil {
+			return err
+		}
+		cc := fc.CaseContext
+		if err := e.mayRead(cmd.Actor, &cc); err != nil {
 			return err
 		}
 		c := cc.Case
@@ -349,15 +369,12 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if len([]rune(cmd.Comment)) > 2000 {
 			return Invalid("comment", "longer than 2000 characters")
 		}
-		snap, err := e.snapshot(ctx, tx, cmd.Actor, cc, now)
-		if err != nil {
-			return err
-		}
+		snap := e.snapshotOf(cmd.Actor, cc, fc.Trainings, fc.Certificates, now)
 		tr, err := e.run(ctx, p, def, snap, cmd.Input)
 		if err != nil {
 			return err
 		}
-		if err := e.checkClaims(ctx, tx, cmd.Actor, def, tr); err != nil {
+		if err := checkClaims(fc.Tasks, cmd.Actor, def, tr); err != nil {
 			return err
 		}
 		ch, err := e.commit(ctx, tx, tr, cmd, now)

@@ -493,17 +493,13 @@ func (e *Engine) acting(ctx context.Context, tx Tx, actor *Actor, onBehalfOf int
 // task role's to fire and the actor fires it in that role. Claims are
 // written under a version bump, so the version check of Fire makes this
 // race-free.
-func (e *Engine) checkClaims(ctx context.Context, tx Tx, actor *Actor, def *EventDef, tr *Transition) error {
+func checkClaims(tasks []Task, actor *Actor, def *EventDef, tr *Transition) error {
 	refs := slices.Clone(tr.Close)
 	for _, k := range def.Closes {
 		refs = append(refs, TaskRef{Kind: k})
 	}
 	if len(refs) == 0 || tr.Snap.Case.ID == 0 {
 		return nil
-	}
-	tasks, err := tx.CaseTasks(ctx, tr.Snap.Case.ID)
-	if err != nil {
-		return err
 	}
 	for _, t := range tasks {
 		if t.Status != TaskOpen || t.AssigneeID == 0 || actor.holds(t.AssigneeID) ||

@@ -44,6 +44,10 @@ type Tx interface {
 	// CaseContext loads a case with its department, its person and the
 	// person's unit in one query: every command and view starts with it.
 	CaseContext(ctx context.Context, id int64) (CaseContext, error)
+	// FireContext is CaseContext with what firing an event reads besides:
+	// the person's trainings and certificates and the case's tasks. The
+	// stores read them together (PostgreSQL in one round trip).
+	FireContext(ctx context.Context, id int64) (FireContext, error)
 	CreateCase(ctx context.Context, c *Case) error
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
 	CaseEvents(ctx context.Context, caseID int64) ([]Event, error)
@@ -73,6 +77,16 @@ type CaseContext struct {
 	Department OrgUnit
 	Person     Person
 	Unit       OrgUnit // the person's unit
+}
+
+// FireContext is what Engine.Fire reads about a case before it runs the
+// event: the case context, the rules' facts about the person, and the
+// case's tasks (whose holders may complete them).
+type FireContext struct {
+	CaseContext
+	Trainings    []Training
+	Certificates []Certificate
+	Tasks        []Task
 }
 
 // Scope limits a query to the departments a caller reaches: departments in

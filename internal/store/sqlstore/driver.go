@@ -130,6 +130,7 @@ type piped struct {
 	args  []any
 	check func(n int64) error // exec: the rows affected
 	scan  []any               // query of one row: its destinations
+	each  func(row) error     // query of any rows: each in turn
 }
 
 // exec queues a statement whose rows affected go to check (which may be nil).
@@ -140,6 +141,11 @@ func (p *pipeline) exec(check func(n int64) error, q string, args ...any) {
 // scanRow queues a statement returning one row, scanned into dest.
 func (p *pipeline) scanRow(dest []any, q string, args ...any) {
 	p.stmts = append(p.stmts, piped{q: q, args: args, scan: dest})
+}
+
+// queryAll queues a statement whose rows go to each, one by one.
+func (p *pipeline) queryAll(each func(row) error, q string, args ...any) {
+	p.stmts = append(p.stmts, piped{q: q, args: args, each: each})
 }
 
 // run sends the queued statements in t.
@@ -169,6 +175,14 @@ func (p *pipeline) run(ctx context.Context, t *tx) error {
 			first = t.s.interpret(pgxRow{br.QueryRow()}.Scan(st.scan...))
 			continue
 		}
+		if st.each != nil {
+			rs, err := br.Query()
+			if err == nil {
+				err = eachRow(pgxRows{rs}, st.each)
+			}
+			first = t.s.interpret(err)
+			continue
+		}
 		tag, err := br.Exec()
 		if err != nil {
 			first = t.s.interpret(err)
@@ -187,6 +201,13 @@ func (st piped) sqlRun(ctx context.Context, t *tx) error {
 	if st.scan != nil {
 		return t.s.interpret(t.queryRow(ctx, st.q, st.args...).Scan(st.scan...))
 	}
+	if st.each != nil {
+		rs, err := t.query(ctx, st.q, st.args...)
+		if err == nil {
+			err = eachRow(rs, st.each)
+		}
+		return t.s.interpret(err)
+	}
 	r, err := t.exec(ctx, st.q, st.args...)
 	if err != nil {
 		return err
@@ -199,4 +220,15 @@ func (st piped) sqlRun(ctx context.Context, t *tx) error {
 		return err
 	}
 	return st.check(n)
+}
+
+// eachRow hands every row of rs to each and closes rs.
+func eachRow(rs rows, each func(row) error) error {
+	defer rs.Close()
+	for rs.Next() {
+		if err := each(rs); err != nil {
+			return err
+		}
+	}
+	return rs.Err()
 }

@@ -331,20 +331,60 @@ func nullID(id int64) any {
 
 func (t *tx) CaseContext(ctx context.Context, id int64) (workflow.CaseContext, error) {
 	var cc workflow.CaseContext
-	c, d, p, u := &cc.Case, &cc.Department, &cc.Person, &cc.Unit
 	var data []byte
-	err := t.queryRow(ctx, sqlCaseContext, id).Scan(
-		&c.ID, &c.Number, &c.Path, &c.State, &c.Version, &c.PersonID, &c.CertificateID, &c.OrgUnitID, &c.Preparer, &data, &c.CreatedAt, &c.UpdatedAt,
-		&d.ID, &d.ParentID, &d.Kind, &d.Level, &d.Name, &d.Region, &d.LeadershipKind, &d.DeptID, &d.Path, &d.Version,
-		&p.ID, &p.Name, &p.Sex, &p.BirthDate, &p.IDNumber, &p.Title, &p.Education, &p.Major, &p.Staffed, &p.Post, &p.OrgUnitID, &p.Employment, &p.Version,
-		&u.ID, &u.ParentID, &u.Kind, &u.Level, &u.Name, &u.Region, &u.LeadershipKind, &u.DeptID, &u.Path, &u.Version)
+	err := t.queryRow(ctx, sqlCaseContext, id).Scan(caseContextDest(&cc, &data)...)
 	if err != nil {
 		return cc, notFound(t.s.interpret(err), "case", id)
 	}
+	return cc, finishCaseContext(&cc, data)
+}
+
+// caseContextDest is where sqlCaseContext's row goes; the case's data
+// goes to data, for finishCaseContext.
+func caseContextDest(cc *workflow.CaseContext, data *[]byte) []any {
+	c, d, p, u := &cc.Case, &cc.Department, &cc.Person, &cc.Unit
+	return []any{&c.ID, &c.Number, &c.Path, &c.State, &c.Version, &c.PersonID, &c.CertificateID, &c.OrgUnitID, &c.Preparer, data, &c.CreatedAt, &c.UpdatedAt,
+		&d.ID, &d.ParentID, &d.Kind, &d.Level, &d.Name, &d.Region, &d.LeadershipKind, &d.DeptID, &d.Path, &d.Version,
+		&p.ID, &p.Name, &p.Sex, &p.BirthDate, &p.IDNumber, &p.Title, &p.Education, &p.Major, &p.Staffed, &p.Post, &p.OrgUnitID, &p.Employment, &p.Version,
+		&u.ID, &u.ParentID, &u.Kind, &u.Level, &u.Name, &u.Region, &u.LeadershipKind, &u.DeptID, &u.Path, &u.Version}
+}
+
+func finishCaseContext(cc *workflow.CaseContext, data []byte) error {
+	c := &cc.Case
 	c.Data = data
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	cc.Chain, err = parsePath(d.Path)
-	return cc, err
+	var err error
+	cc.Chain, err = parsePath(cc.Department.Path)
+	return err
+}
+
+// FireContext reads the case context, the person's trainings and
+// certificates and the case's tasks in one pipeline: every statement is
+// keyed by the case, so none waits for another.
+func (t *tx) FireContext(ctx context.Context, id int64) (workflow.FireContext, error) {
+	fc := workflow.FireContext{Trainings: []workflow.Training{}, Certificates: []workflow.Certificate{}, Tasks: []workflow.Task{}}
+	var data []byte
+	var p pipeline
+	p.scanRow(caseContextDest(&fc.CaseContext, &data), sqlCaseContext, id)
+	p.queryAll(func(r row) error {
+		tr, err := scanTraining(r)
+		fc.Trainings = append(fc.Trainings, tr)
+		return err
+	}, sqlCaseTrainings, id)
+	p.queryAll(func(r row) error {
+		c, err := scanCert(r)
+		fc.Certificates = append(fc.Certificates, c)
+		return err
+	}, sqlCaseCertificates, id)
+	p.queryAll(func(r row) error {
+		tk, err := scanTask(r)
+		fc.Tasks = append(fc.Tasks, tk)
+		return err
+	}, sqlCaseTasks, id)
+	if err := p.run(ctx, t); err != nil {
+		return fc, notFound(err, "case", id)
+	}
+	return fc, finishCaseContext(&fc.CaseContext, data)
 }
 
 // CreateCase inserts c and numbers it region-year-id, e.g. 650100-2026-000012.
@@ -727,12 +767,15 @@ const (
 	sqlUpdatePerson = `UPDATE people SET name = $1, sex = $2, birth_date = $3, id_number = $4, title = $5, education = $6, major = $7,
 		staffed = $8, enforcement_post = $9, org_unit_id = $10, employment = $11, version = version + 1
 		WHERE id = $12 AND version = $13`
-	sqlTrainings      = `SELECT ` + trainingCols + ` FROM trainings WHERE person_id = $1 ORDER BY date, id`
-	sqlTraining       = `SELECT ` + trainingCols + ` FROM trainings WHERE id = $1`
-	sqlCreateTraining = `INSERT INTO trainings (person_id, kind, date, passed, score, topics, version) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id`
-	sqlUpdateTraining = `UPDATE trainings SET kind = $1, date = $2, passed = $3, score = $4, topics = $5, version = version + 1 WHERE id = $6 AND version = $7`
-	sqlCase           = `SELECT ` + caseCols + ` FROM cases WHERE id = $1`
-	sqlCreateCase     = `INSERT INTO cases (path, state, version, person_id, certificate_id, org_unit_id, preparer_user_id, data, created_at, updated_at)
+	sqlTrainings = `SELECT ` + trainingCols + ` FROM trainings WHERE person_id = $1 ORDER BY date, id`
+	// The trainings and certificates of a case's person, by the case.
+	sqlCaseTrainings    = `SELECT ` + trainingCols + ` FROM trainings WHERE person_id = (SELECT person_id FROM cases WHERE id = $1) ORDER BY date, id`
+	sqlCaseCertificates = `SELECT ` + certCols + ` FROM certificates c WHERE c.person_id = (SELECT person_id FROM cases WHERE id = $1) ORDER BY c.id`
+	sqlTraining         = `SELECT ` + trainingCols + ` FROM trainings WHERE id = $1`
+	sqlCreateTraining   = `INSERT INTO trainings (person_id, kind, date, passed, score, topics, version) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id`
+	sqlUpdateTraining   = `UPDATE trainings SET kind = $1, date = $2, passed = $3, score = $4, topics = $5, version = version + 1 WHERE id = $6 AND version = $7`
+	sqlCase             = `SELECT ` + caseCols + ` FROM cases WHERE id = $1`
+	sqlCreateCase       = `INSERT INTO cases (path, state, version, person_id, certificate_id, org_unit_id, preparer_user_id, data, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
 	sqlSetCaseNumber = `UPDATE cases SET number = $1 WHERE id = $2`
 	sqlCaseEvents    = `SELECT id, case_id, seq, event, from_state, to_state, actor_user_id, COALESCE(on_behalf_of_user_id, 0), at, comment, data

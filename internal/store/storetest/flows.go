@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -506,5 +507,43 @@ func testApplyVersionChecks(t *testing.T, open Opener) {
 	last := after.Documents[len(after.Documents)-1]
 	if last.JobID != ch.Documents[0].ID || last.EventID != ch.Event.ID {
 		t.Fatalf("document %+v, want job %d of event %d", last, ch.Documents[0].ID, ch.Event.ID)
+	}
+}
+
+// testFireContext: FireContext reads what the separate lookups read, in
+// one call; a missing case is not found.
+func testFireContext(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	v := w.reach(casts[0], workflow.AppReceived)
+	var fc workflow.FireContext
+	var want workflow.FireContext
+	err := w.Store.View(w.Ctx, func(tx workflow.Tx) (err error) {
+		if fc, err = tx.FireContext(w.Ctx, v.ID); err != nil {
+			return err
+		}
+		if want.CaseContext, err = tx.CaseContext(w.Ctx, v.ID); err != nil {
+			return err
+		}
+		if want.Trainings, err = tx.Trainings(w.Ctx, v.PersonID); err != nil {
+			return err
+		}
+		if want.Certificates, err = tx.CertificatesOf(w.Ctx, v.PersonID); err != nil {
+			return err
+		}
+		want.Tasks, err = tx.CaseTasks(w.Ctx, v.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Trainings) == 0 || len(want.Certificates) == 0 || len(want.Tasks) < 2 {
+		t.Fatalf("the case has too little to compare: %d trainings, %d certificates, %d tasks", len(want.Trainings), len(want.Certificates), len(want.Tasks))
+	}
+	if !reflect.DeepEqual(fc, want) {
+		t.Fatalf("FireContext\n%+v\nwant\n%+v", fc, want)
+	}
+	err = w.Store.View(w.Ctx, func(tx workflow.Tx) error { _, err := tx.FireContext(w.Ctx, v.ID+1000); return err })
+	if !errors.Is(err, workflow.ErrNotFound) {
+		t.Fatalf("missing case: %v", err)
 	}
 }

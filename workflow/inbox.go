@@ -303,10 +303,19 @@ type CopiedCase struct {
 	Comment      string    `json:"comment,omitempty"`
 }
 
+// InboxRead is what InboxTx.InboxRead reads.
+type InboxRead struct {
+	Items  []InboxTask
+	Counts []InboxCountRow
+}
+
 // InboxTx is what the inbox, task acts, delegations and copies need of a
 // store transaction, besides Tx.
 type InboxTx interface {
 	InboxCounts(ctx context.Context, q InboxQuery) ([]InboxCountRow, error)
+	// InboxRead reads q's page (Tx.Inbox) and counts (InboxCounts) at
+	// once: the stores send the two statements together.
+	InboxRead(ctx context.Context, q InboxQuery) (InboxRead, error)
 	Task(ctx context.Context, id int64) (Task, error)
 	// BumpCase increments the case's version (and sets updated_at), which
 	// serialises every act on the case's tasks with its events, and
@@ -620,14 +629,11 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 		if len(q.Sources) == 0 {
 			return nil
 		}
-		items, err := tx.Inbox(ctx, q)
+		r, err := it.InboxRead(ctx, q)
 		if err != nil {
 			return err
 		}
-		rows, err := it.InboxCounts(ctx, q)
-		if err != nil {
-			return err
-		}
+		items, rows := r.Items, r.Counts
 		via := map[RoleBinding]int64{}
 		for _, s := range q.Sources {
 			via[RoleBinding{s.Role, s.OrgUnitID}] = s.Via

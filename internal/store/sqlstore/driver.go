@@ -68,6 +68,7 @@ type pgxQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // pgxRunner runs statements on pgx.
@@ -153,7 +154,8 @@ func (p *pipeline) run(ctx context.Context, t *tx) error {
 	if len(p.stmts) == 0 {
 		return nil
 	}
-	if t.pgTx == nil {
+	pr, ok := t.run.(pgxRunner)
+	if !ok {
 		for _, st := range p.stmts {
 			if err := st.sqlRun(ctx, t); err != nil {
 				return err
@@ -165,7 +167,7 @@ func (p *pipeline) run(ctx context.Context, t *tx) error {
 	for _, st := range p.stmts {
 		b.Queue(st.q, st.args...)
 	}
-	br := t.pgTx.SendBatch(ctx, &b)
+	br := pr.q.SendBatch(ctx, &b)
 	var first error
 	for _, st := range p.stmts {
 		if first != nil {

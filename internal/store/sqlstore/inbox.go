@@ -167,25 +167,24 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 // Inbox returns a page of q's tasks (inboxSQL says how).
 func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxTask, error) {
 	out := []workflow.InboxTask{}
+	var p pipeline
+	pipeInbox(&p, q, &out)
+	return out, p.run(ctx, t)
+}
+
+// pipeInbox queues the statement of q's page, its tasks going to out.
+func pipeInbox(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxTask) {
 	if len(q.Sources) == 0 {
-		return out, nil
+		return
 	}
 	query, args := inboxSQL(q)
-	rows, err := t.query(ctx, query, args...)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	p.queryAll(func(r row) error {
 		var it workflow.InboxTask
-		tk, err := scanTask(rows, &it.CaseNumber, &it.Path, &it.State, &it.CaseVersion, &it.PersonName, &it.AssigneeName)
-		if err != nil {
-			return nil, err
-		}
+		tk, err := scanTask(r, &it.CaseNumber, &it.Path, &it.State, &it.CaseVersion, &it.PersonName, &it.AssigneeName)
 		it.Task = tk
-		out = append(out, it)
-	}
-	return out, t.s.interpret(rows.Err())
+		*out = append(*out, it)
+		return err
+	}, query, args...)
 }
 
 // inboxCountsSQL is the statement of an inbox's counts.
@@ -207,29 +206,40 @@ func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 // InboxCounts counts q's tasks, without the page's filters, by source,
 // path and kind: one range of the index tasks_inbox_counts per source.
 func (t *tx) InboxCounts(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxCountRow, error) {
+	var out []workflow.InboxCountRow
+	var p pipeline
+	pipeInboxCounts(&p, q, &out)
+	return out, p.run(ctx, t)
+}
+
+// pipeInboxCounts queues the statement of q's counts, its rows going to out.
+func pipeInboxCounts(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxCountRow) {
 	if len(q.Sources) == 0 {
-		return nil, nil
+		return
 	}
 	query, args := inboxCountsSQL(q)
-	rows, err := t.query(ctx, query, args...)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
-	var out []workflow.InboxCountRow
-	for rows.Next() {
+	p.queryAll(func(rs row) error {
 		var r workflow.InboxCountRow
 		var source int
-		if err := rows.Scan(&source, &r.Path, &r.Kind, &r.Total, &r.Overdue, &r.Mine, &r.Unclaimed); err != nil {
-			return nil, err
+		if err := rs.Scan(&source, &r.Path, &r.Kind, &r.Total, &r.Overdue, &r.Mine, &r.Unclaimed); err != nil {
+			return err
 		}
 		if source < 0 || source >= len(q.Sources) {
-			return nil, fmt.Errorf("sqlstore: inbox counts: source %d", source)
+			return fmt.Errorf("sqlstore: inbox counts: source %d", source)
 		}
 		r.Role, r.OrgUnitID = q.Sources[source].Role, q.Sources[source].OrgUnitID
-		out = append(out, r)
-	}
-	return out, t.s.interpret(rows.Err())
+		*out = append(*out, r)
+		return nil
+	}, query, args...)
+}
+
+// InboxRead reads q's page and counts as one pipeline.
+func (t *tx) InboxRead(ctx context.Context, q workflow.InboxQuery) (workflow.InboxRead, error) {
+	r := workflow.InboxRead{Items: []workflow.InboxTask{}}
+	var p pipeline
+	pipeInbox(&p, q, &r.Items)
+	pipeInboxCounts(&p, q, &r.Counts)
+	return r, p.run(ctx, t)
 }
 
 // Task reads task id.

@@ -1,8 +1,10 @@
 // Package postgres is certflow's production store: PostgreSQL through
-// pgx/v5 (its database/sql adapter over a pgxpool, so the SQL is shared with
-// SQLite), with River's database/sql driver for jobs in the same database.
-// Several app instances may share one database: every write is guarded by a
-// version check or a unique constraint.
+// pgx/v5 on a pgxpool. The SQL is sqlstore's, shared with SQLite; the
+// store's transactions run it on pgx itself, pipelining what does not
+// wait on an answer, and enqueue document jobs with River's pgx driver.
+// River's workers and the migrations use pgx's database/sql adapter over
+// the same pool. Several app instances may share one database: every
+// write is guarded by a version check or a unique constraint.
 package postgres
 
 import (

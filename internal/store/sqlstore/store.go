@@ -42,7 +42,8 @@ type DocumentJobRow struct {
 }
 
 // Store is workflow.Store on a database/sql pool, with an optional
-// second pool for reads. Statements are not prepared here: pgx caches them
+// second pool for reads, or, on PostgreSQL, on a pgx pool (SetPool).
+// Statements are not prepared here: pgx caches them
 // per connection, and the SQLite store's connections do the same
 // (internal/store/sqlite's statement cache).
 type Store struct {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -77,15 +76,14 @@ func (t *tx) ActorBySessionHash(ctx context.Context, hash []byte, now time.Time)
 	var a workflow.Actor
 	var person sql.NullInt64
 	var expires time.Time
-	err := t.queryRow(ctx, sqlActorBySessionHash, hash, utc(now)).Scan(&a.UserID, &a.Name, &person, &expires)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return a, expires, workflow.ErrUnauthenticated
-		}
-		return a, expires, t.s.interpret(err)
+	var p pipeline
+	p.scanRow([]any{&a.UserID, &a.Name, &person, &expires}, sqlActorBySessionHash, hash, utc(now))
+	pipeRoles(&p, &a, sqlRolesBySessionHash, hash)
+	if err := p.run(ctx, t); err != nil {
+		return workflow.Actor{}, time.Time{}, unauthenticated(err)
 	}
 	a.PersonID = person.Int64
-	return a, expires.UTC(), t.loadRoles(ctx, &a)
+	return a, expires.UTC(), nil
 }
 
 func (t *tx) DeleteSession(ctx context.Context, hash []byte) error {
@@ -217,6 +215,8 @@ func (t *tx) execOne(ctx context.Context, what string, id int64, q string, args 
 	}
 	return nil
 }
+
+const sqlRolesBySessionHash = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = (SELECT user_id FROM sessions WHERE hash = $1) ORDER BY role, org_unit_id`
 
 const sqlActorBySessionHash = `SELECT u.id, u.name, u.person_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
 	WHERE s.hash = $1 AND s.expires_at > $2 AND NOT u.disabled`

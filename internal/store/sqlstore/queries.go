@@ -686,16 +686,36 @@ func (t *tx) SaveIdempotency(ctx context.Context, r *workflow.IdempotencyRecord)
 func (t *tx) ActorByTokenHash(ctx context.Context, hash []byte, now time.Time) (workflow.Actor, error) {
 	var a workflow.Actor
 	var person sql.NullInt64
-	err := t.queryRow(ctx, sqlActorByTokenHash, hash, utc(now)).
-		Scan(&a.UserID, &a.Name, &person)
-	if err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return a, workflow.ErrUnauthenticated
-		}
-		return a, t.s.interpret(err)
+	var p pipeline
+	p.scanRow([]any{&a.UserID, &a.Name, &person}, sqlActorByTokenHash, hash, utc(now))
+	pipeRoles(&p, &a, sqlRolesByTokenHash, hash)
+	if err := p.run(ctx, t); err != nil {
+		return workflow.Actor{}, unauthenticated(err)
 	}
 	a.PersonID = person.Int64
-	return a, t.loadRoles(ctx, &a)
+	return a, nil
+}
+
+// unauthenticated reports a credential that matched no row as
+// workflow.ErrUnauthenticated.
+func unauthenticated(err error) error {
+	if errors.Is(err, workflow.ErrNotFound) {
+		return workflow.ErrUnauthenticated
+	}
+	return err
+}
+
+// pipeRoles queues q, which selects role and org unit by its one
+// parameter arg, its bindings going to a.Roles. Every request
+// authenticates: the roles go with the credential's row (keyed by the
+// credential, not the user it finds), one round trip for both.
+func pipeRoles(p *pipeline, a *workflow.Actor, q string, arg any) {
+	p.queryAll(func(r row) error {
+		var b workflow.RoleBinding
+		err := r.Scan(&b.Role, &b.OrgUnitID)
+		a.Roles = append(a.Roles, b)
+		return err
+	}, q, arg)
 }
 
 func (t *tx) loadRoles(ctx context.Context, a *workflow.Actor) error {
@@ -800,6 +820,7 @@ const (
 	sqlActorByTokenHash = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
 		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`
 	sqlUserRoles         = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`
+	sqlRolesByTokenHash  = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = (SELECT user_id FROM api_tokens WHERE hash = $1) ORDER BY role, org_unit_id`
 	sqlCreateUser        = `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, $2, FALSE, $3) RETURNING id`
 	sqlInsertRoleBinding = `INSERT INTO role_bindings (user_id, role, org_unit_id) VALUES ($1, $2, $3)`
 	sqlCreateToken       = `INSERT INTO api_tokens (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`

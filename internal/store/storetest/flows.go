@@ -473,15 +473,23 @@ func testApplyVersionChecks(t *testing.T, open Opener) {
 	for _, tc := range []struct {
 		name                 string
 		caseVersion, personV int64
+		seq                  int64 // the event's; 0: the next
 		want                 string
 	}{
-		{"stale case", v.Version - 1, person.Version, fmt.Sprintf("case %d changed", v.ID)},
-		{"stale person", v.Version, person.Version - 1, fmt.Sprintf("person %d changed", person.ID)},
-		{"both stale: the case is first", v.Version - 1, person.Version + 5, fmt.Sprintf("case %d changed", v.ID)},
+		{"stale case", v.Version - 1, person.Version, 0, fmt.Sprintf("case %d changed", v.ID)},
+		{"stale person", v.Version, person.Version - 1, 0, fmt.Sprintf("person %d changed", person.ID)},
+		{"both stale: the case is first", v.Version - 1, person.Version + 5, 0, fmt.Sprintf("case %d changed", v.ID)},
+		// A statement in the middle fails (the event's number is taken):
+		// the statements behind it are not applied either.
+		{"event number taken", v.Version, person.Version, v.Version, "events"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := w.Counts()
-			err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.Apply(w.Ctx, change(tc.caseVersion, tc.personV)) })
+			ch := change(tc.caseVersion, tc.personV)
+			if tc.seq != 0 {
+				ch.Event.Seq = tc.seq
+			}
+			err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.Apply(w.Ctx, ch) })
 			if !errors.Is(err, workflow.ErrConflict) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want a conflict: %s", err, tc.want)
 			}

@@ -555,3 +555,45 @@ func testFireContext(t *testing.T, open Opener) {
 		t.Fatalf("missing case: %v", err)
 	}
 }
+
+// testTransactionEdges: a read-only transaction cannot write, whether the
+// write is its first statement (on PostgreSQL the BEGIN READ ONLY travels
+// with it) or comes after reads; a transaction that sends nothing
+// commits; and the store is whole afterwards.
+func testTransactionEdges(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	v := w.reach(casts[0], workflow.AppPendingApproval)
+	rec := func(key string) *workflow.IdempotencyRecord {
+		return &workflow.IdempotencyRecord{UserID: w.Data.Users["clerk"].ID, Key: key, Fingerprint: "f", CaseID: v.ID, Result: []byte(`{}`), CreatedAt: time.Now()}
+	}
+	before := w.Counts()
+	err := w.Store.View(w.Ctx, func(tx workflow.Tx) error { return tx.SaveIdempotency(w.Ctx, rec("first")) })
+	if err == nil {
+		t.Fatal("a read-only transaction wrote as its first statement")
+	}
+	err = w.Store.View(w.Ctx, func(tx workflow.Tx) error {
+		if _, err := tx.Case(w.Ctx, v.ID); err != nil {
+			return err
+		}
+		return tx.SaveIdempotency(w.Ctx, rec("after-read"))
+	})
+	if err == nil {
+		t.Fatal("a read-only transaction wrote after a read")
+	}
+	if err := w.Store.Update(w.Ctx, func(workflow.Tx) error { return nil }); err != nil {
+		t.Fatalf("empty transaction: %v", err)
+	}
+	if after := w.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("rows changed: %v → %v", before, after)
+	}
+	if err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.SaveIdempotency(w.Ctx, rec("written")) }); err != nil {
+		t.Fatal(err)
+	}
+	var got workflow.IdempotencyRecord
+	if err := w.Store.View(w.Ctx, func(tx workflow.Tx) (err error) {
+		got, err = tx.Idempotency(w.Ctx, rec("").UserID, "written")
+		return err
+	}); err != nil || got.CaseID != v.ID {
+		t.Fatalf("written record: %+v, %v", got, err)
+	}
+}

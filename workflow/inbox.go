@@ -905,10 +905,15 @@ func (e *Engine) ClaimTask(ctx context.Context, actor *Actor, taskID int64, in T
 // UnclaimTask gives a task its holder holds back to its role.
 func (e *Engine) UnclaimTask(ctx context.Context, actor *Actor, taskID int64, in TaskActInput) (TaskActResult, error) {
 	return e.actOnTask(ctx, actor, taskID, in, ActUnclaim, func(ctx context.Context, it InboxTx, act *Actor, t *Task, cc *CaseContext, now time.Time) (map[string]any, error) {
-		switch {
-		case t.AssigneeID == 0:
-			return nil, fmt.Errorf("%w: task %d is not claimed", ErrConflict, t.ID)
-		case !act.holds(t.AssigneeID):
+		if t.AssigneeID == 0 || !act.holds(t.AssigneeID) {
+			// Only someone who could work on the task learns whether and
+			// by whom it is held; anyone else may not act on it at all.
+			if err := mayWork(act, t, &cc.Case); err != nil {
+				return nil, err
+			}
+			if t.AssigneeID == 0 {
+				return nil, fmt.Errorf("%w: task %d is not claimed", ErrConflict, t.ID)
+			}
 			return nil, heldBy(ctx, it, t)
 		}
 		from := t.AssigneeID

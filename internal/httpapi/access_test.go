@@ -681,7 +681,7 @@ func matrixRoutes(m *matrix) []matrixRoute {
 			{name: "out", args: ids(m.taskOut), want: everyone("404")},
 		}},
 		{"POST", "/api/v1/tasks/{id}/unclaim", path("/api/v1/tasks/%d/unclaim"), false, []variant{
-			{name: "in", args: claimedTask, want: "409 200 409 409 404 409 409 401"},
+			{name: "in", args: claimedTask, want: "403 200 403 403 404 403 403 401"},
 			{name: "out", args: ids(m.taskOut), want: everyone("404")},
 		}},
 		{"POST", "/api/v1/tasks/{id}/reassign", func(_ *matrix, _ matrixCaller, args []int64) (string, string) {

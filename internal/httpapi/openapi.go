@@ -464,7 +464,7 @@ func buildOpenAPI() ([]byte, error) {
 			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "POST", path: Prefix + "/tasks/{id}/unclaim", id: "unclaimTask", summary: "Give a held task back to its role", tag: "inbox",
-			descr:  "Only its holder may. Recorded as task.unclaim. The body may be left out.",
+			descr:  "Only its holder may: 409 to the others of its role (held by someone else, or by nobody), 403 to anyone who could not work on it. Recorded as task.unclaim. The body may be left out.",
 			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 404, 409, 413, 415}},
 		{method: "POST", path: Prefix + "/tasks/{id}/reassign", id: "reassignTask", summary: "Give a task to a named user (转交), with a reason", tag: "inbox",

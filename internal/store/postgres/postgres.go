@@ -108,6 +108,6 @@ func Open(ctx context.Context, url string) (*sqlstore.Store, *sqlstore.Queue, *p
 	if err != nil {
 		return fail(fmt.Errorf("postgres: river client: %w", err))
 	}
-	s.SetPool(pool, sqlstore.RiverPGXJobs(inserter))
+	s.SetPool(pool, sqlstore.RiverJobs(inserter))
 	return s, q, pool, nil
 }

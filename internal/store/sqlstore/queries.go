@@ -629,37 +629,26 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change, p *pipeline) er
 	if len(ch.Documents) == 0 {
 		return nil
 	}
-	rows := make([]DocumentJobRow, len(ch.Documents))
 	for i := range ch.Documents {
 		ch.Documents[i].EventID = e.ID
-		rows[i] = DocumentJobRow{DocumentID: ch.Documents[i].ID, DocumentJob: ch.Documents[i]}
 	}
-	return t.enqueue(ctx, rows)
+	return t.EnqueueDocuments(ctx, ch.Documents)
 }
 
-// enqueue enqueues document jobs in t, with whichever River client
-// matches t's driver.
-func (t *tx) enqueue(ctx context.Context, rows []DocumentJobRow) error {
+// EnqueueDocuments enqueues the render jobs of documents stored in t (or
+// stored before: a failed document rendered again), with whichever River
+// client matches t's driver.
+func (t *tx) EnqueueDocuments(ctx context.Context, jobs []workflow.DocumentJob) error {
 	if t.pgTx != nil {
 		if t.s.pgxJobs == nil {
 			return nil
 		}
-		return t.s.pgxJobs(ctx, t.pgTx, rows)
+		return t.s.pgxJobs(ctx, t.pgTx, jobs)
 	}
 	if t.s.jobs == nil {
 		return nil
 	}
-	return t.s.jobs(ctx, t.sqlTx, rows)
-}
-
-// EnqueueDocuments enqueues render jobs for documents already stored (a
-// failed document rendered again), in t.
-func (t *tx) EnqueueDocuments(ctx context.Context, jobs []workflow.DocumentJob) error {
-	rows := make([]DocumentJobRow, len(jobs))
-	for i, j := range jobs {
-		rows[i] = DocumentJobRow{DocumentID: j.ID, DocumentJob: j}
-	}
-	return t.enqueue(ctx, rows)
+	return t.s.jobs(ctx, t.sqlTx, jobs)
 }
 
 func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflow.IdempotencyRecord, error) {

@@ -5,43 +5,27 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"certflow/workflow"
 )
 
 // RiverJobs returns a JobInserter that enqueues one workflow.DocumentJob
-// per document with client.InsertManyTx, in the transition's transaction.
-func RiverJobs(client *river.Client[*sql.Tx]) JobInserter {
-	return func(ctx context.Context, tx *sql.Tx, docs []DocumentJobRow) error {
-		if _, err := client.InsertManyTx(ctx, tx, insertParams(docs)); err != nil {
+// per document with client.InsertManyTx, in the transition's transaction:
+// on database/sql or, with River's pgx driver, on pgx.
+func RiverJobs[TTx any](client *river.Client[TTx]) JobInserter[TTx] {
+	return func(ctx context.Context, tx TTx, docs []workflow.DocumentJob) error {
+		params := make([]river.InsertManyParams, len(docs))
+		for i, d := range docs {
+			params[i] = river.InsertManyParams{Args: d}
+		}
+		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
 			return fmt.Errorf("sqlstore: enqueue documents: %w", err)
 		}
 		return nil
 	}
-}
-
-// PGXJobInserter enqueues document jobs in a transaction on pgx.
-type PGXJobInserter func(ctx context.Context, tx pgx.Tx, docs []DocumentJobRow) error
-
-// RiverPGXJobs is RiverJobs for a client on River's pgx driver.
-func RiverPGXJobs(client *river.Client[pgx.Tx]) PGXJobInserter {
-	return func(ctx context.Context, tx pgx.Tx, docs []DocumentJobRow) error {
-		if _, err := client.InsertManyTx(ctx, tx, insertParams(docs)); err != nil {
-			return fmt.Errorf("sqlstore: enqueue documents: %w", err)
-		}
-		return nil
-	}
-}
-
-func insertParams(docs []DocumentJobRow) []river.InsertManyParams {
-	params := make([]river.InsertManyParams, len(docs))
-	for i, d := range docs {
-		params[i] = river.InsertManyParams{Args: d.DocumentJob}
-	}
-	return params
 }
 
 // MigrateRiver brings River's own tables up to date on driver's database.

@@ -31,15 +31,10 @@ type Dialect struct {
 	IsRetryable func(error) bool
 }
 
-// JobInserter enqueues background jobs inside tx, so they commit with the
-// transition or not at all. River's InsertManyTx fills it.
-type JobInserter func(ctx context.Context, tx *sql.Tx, docs []DocumentJobRow) error
-
-// DocumentJobRow is a document row just written, to be rendered by a job.
-type DocumentJobRow struct {
-	DocumentID int64
-	workflow.DocumentJob
-}
+// JobInserter enqueues the render jobs of documents just written inside
+// tx (a *sql.Tx, or a pgx.Tx on PostgreSQL), so they commit with the
+// transition or not at all. RiverJobs makes one.
+type JobInserter[TTx any] func(ctx context.Context, tx TTx, docs []workflow.DocumentJob) error
 
 // Store is workflow.Store on a database/sql pool, with an optional
 // second pool for reads, or, on PostgreSQL, on a pgx pool (SetPool).
@@ -51,14 +46,14 @@ type Store struct {
 	reader  *sql.DB       // reads (View, ViewLoose); nil: db serves them
 	pool    *pgxpool.Pool // PostgreSQL: transactions run on pgx itself
 	dialect Dialect
-	jobs    JobInserter
-	pgxJobs PGXJobInserter
+	jobs    JobInserter[*sql.Tx]
+	pgxJobs JobInserter[pgx.Tx]
 }
 
 var _ workflow.Store = (*Store)(nil)
 
 // New returns a store on db. jobs may be nil until the job queue is wired.
-func New(db *sql.DB, d Dialect, jobs JobInserter) *Store {
+func New(db *sql.DB, d Dialect, jobs JobInserter[*sql.Tx]) *Store {
 	return &Store{db: db, dialect: d, jobs: jobs}
 }
 
@@ -72,7 +67,7 @@ func (s *Store) SetReader(db *sql.DB) { s.reader = db }
 // itself rather than through database/sql (driver.go says why); jobs
 // enqueues their document jobs. db stays for migrations and River's
 // workers. Call it before the store is shared.
-func (s *Store) SetPool(pool *pgxpool.Pool, jobs PGXJobInserter) {
+func (s *Store) SetPool(pool *pgxpool.Pool, jobs JobInserter[pgx.Tx]) {
 	s.pool, s.pgxJobs = pool, jobs
 }
 
@@ -94,7 +89,7 @@ func (s *Store) Close() error {
 }
 
 // SetJobInserter sets how document jobs are enqueued.
-func (s *Store) SetJobInserter(j JobInserter) { s.jobs = j }
+func (s *Store) SetJobInserter(j JobInserter[*sql.Tx]) { s.jobs = j }
 
 // DB returns the writing pool.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -273,10 +268,6 @@ type tx struct {
 	sqlTx *sql.Tx // the database/sql transaction, if that is where run goes
 	pgTx  pgx.Tx  // the pgx transaction, if that is where run goes
 }
-
-// SQLTx returns the underlying database/sql transaction, nil when the
-// transaction runs on pgx.
-func (t *tx) SQLTx() *sql.Tx { return t.sqlTx }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (rows, error) {
 	return t.run.query(ctx, q, args...)

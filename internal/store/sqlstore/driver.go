@@ -224,6 +224,19 @@ func (st piped) sqlRun(ctx context.Context, t *tx) error {
 	return st.check(n)
 }
 
+// collect is a queryAll handler that appends every row, as scan reads it,
+// to out.
+func collect[T any](out *[]T, scan func(interface{ Scan(...any) error }) (T, error)) func(row) error {
+	return func(r row) error {
+		v, err := scan(r)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, v)
+		return nil
+	}
+}
+
 // eachRow hands every row of rs to each and closes rs.
 func eachRow(rs rows, each func(row) error) error {
 	defer rs.Close()

@@ -193,20 +193,10 @@ func scanTraining(r interface{ Scan(...any) error }) (workflow.Training, error) 
 }
 
 func (t *tx) Trainings(ctx context.Context, personID int64) ([]workflow.Training, error) {
-	rows, err := t.query(ctx, sqlTrainings, personID)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
 	out := []workflow.Training{}
-	for rows.Next() {
-		tr, err := scanTraining(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tr)
-	}
-	return out, t.s.interpret(rows.Err())
+	var p pipeline
+	p.queryAll(collect(&out, scanTraining), sqlTrainings, personID)
+	return out, p.run(ctx, t)
 }
 
 func (t *tx) Training(ctx context.Context, id int64) (workflow.Training, error) {
@@ -258,20 +248,10 @@ func scanCert(r interface{ Scan(...any) error }) (workflow.Certificate, error) {
 }
 
 func (t *tx) certificates(ctx context.Context, q string, args ...any) ([]workflow.Certificate, error) {
-	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
 	out := []workflow.Certificate{}
-	for rows.Next() {
-		c, err := scanCert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, t.s.interpret(rows.Err())
+	var p pipeline
+	p.queryAll(collect(&out, scanCert), q, args...)
+	return out, p.run(ctx, t)
 }
 
 func (t *tx) CertificatesOf(ctx context.Context, personID int64) ([]workflow.Certificate, error) {
@@ -366,21 +346,9 @@ func (t *tx) FireContext(ctx context.Context, id int64) (workflow.FireContext, e
 	var data []byte
 	var p pipeline
 	p.scanRow(caseContextDest(&fc.CaseContext, &data), sqlCaseContext, id)
-	p.queryAll(func(r row) error {
-		tr, err := scanTraining(r)
-		fc.Trainings = append(fc.Trainings, tr)
-		return err
-	}, sqlCaseTrainings, id)
-	p.queryAll(func(r row) error {
-		c, err := scanCert(r)
-		fc.Certificates = append(fc.Certificates, c)
-		return err
-	}, sqlCaseCertificates, id)
-	p.queryAll(func(r row) error {
-		tk, err := scanTask(r)
-		fc.Tasks = append(fc.Tasks, tk)
-		return err
-	}, sqlCaseTasks, id)
+	p.queryAll(collect(&fc.Trainings, scanTraining), sqlCaseTrainings, id)
+	p.queryAll(collect(&fc.Certificates, scanCert), sqlCaseCertificates, id)
+	p.queryAll(collect(&fc.Tasks, scanPlainTask), sqlCaseTasks, id)
 	if err := p.run(ctx, t); err != nil {
 		return fc, notFound(err, "case", id)
 	}
@@ -488,21 +456,14 @@ const taskCols = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, COALESCE(t.cer
 	COALESCE(t.assignee_user_id, 0), t.assigned_at, t.priority, t.reminded_at`
 
 func (t *tx) CaseTasks(ctx context.Context, caseID int64) ([]workflow.Task, error) {
-	rows, err := t.query(ctx, sqlCaseTasks, caseID)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
 	out := []workflow.Task{}
-	for rows.Next() {
-		tk, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-	}
-	return out, t.s.interpret(rows.Err())
+	var p pipeline
+	p.queryAll(collect(&out, scanPlainTask), sqlCaseTasks, caseID)
+	return out, p.run(ctx, t)
 }
+
+// scanPlainTask is scanTask of a row with the task's columns alone.
+func scanPlainTask(r interface{ Scan(...any) error }) (workflow.Task, error) { return scanTask(r) }
 
 func (t *tx) CaseDocuments(ctx context.Context, caseID int64) ([]workflow.DocumentStatus, error) {
 	rows, err := t.query(ctx, sqlCaseDocuments, caseID)
@@ -699,28 +660,18 @@ func unauthenticated(err error) error {
 // authenticates: the roles go with the credential's row (keyed by the
 // credential, not the user it finds), one round trip for both.
 func pipeRoles(p *pipeline, a *workflow.Actor, q string, arg any) {
-	p.queryAll(func(r row) error {
-		var b workflow.RoleBinding
-		err := r.Scan(&b.Role, &b.OrgUnitID)
-		a.Roles = append(a.Roles, b)
-		return err
-	}, q, arg)
+	p.queryAll(collect(&a.Roles, scanRole), q, arg)
+}
+
+func scanRole(r interface{ Scan(...any) error }) (b workflow.RoleBinding, err error) {
+	err = r.Scan(&b.Role, &b.OrgUnitID)
+	return b, err
 }
 
 func (t *tx) loadRoles(ctx context.Context, a *workflow.Actor) error {
-	rows, err := t.query(ctx, sqlUserRoles, a.UserID)
-	if err != nil {
-		return t.s.interpret(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var b workflow.RoleBinding
-		if err := rows.Scan(&b.Role, &b.OrgUnitID); err != nil {
-			return err
-		}
-		a.Roles = append(a.Roles, b)
-	}
-	return t.s.interpret(rows.Err())
+	var p pipeline
+	pipeRoles(&p, a, sqlUserRoles, a.UserID)
+	return p.run(ctx, t)
 }
 
 func (t *tx) ActorByName(ctx context.Context, name string) (workflow.Actor, error) {

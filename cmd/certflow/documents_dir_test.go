@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"certflow/internal/demo"
 )
@@ -66,35 +65,9 @@ func TestServeDocumentsDir(t *testing.T) {
 		"data": map[string]any{"proposed_categories": []string{"安全生产监督管理"}}}, http.StatusCreated, &v)
 	v = c.fire("clerk", v, "submit_for_approval", "", nil) // the 登记表 and the 执法类别建议审批表
 
-	type doc struct {
-		ID     int64  `json:"id"`
-		Doc    string `json:"doc"`
-		State  string `json:"state"`
-		Error  string `json:"error"`
-		SHA256 string `json:"sha256"`
-		Size   int64  `json:"size"`
-	}
-	var docs struct {
-		Items []doc `json:"items"`
-	}
-	for deadline := time.Now().Add(90 * time.Second); ; {
-		c.do("clerk", "GET", fmt.Sprintf("/api/v1/cases/%d/documents", v.ID), nil, http.StatusOK, &docs)
-		done := 0
-		for _, d := range docs.Items {
-			if d.State == "failed" {
-				t.Fatalf("%s failed: %s", d.Doc, d.Error)
-			}
-			if d.State == "rendered" {
-				done++
-			}
-		}
-		if len(docs.Items) == 2 && done == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("documents not rendered: %+v", docs.Items)
-		}
-		time.Sleep(200 * time.Millisecond)
+	docs := waitRendered(t, c, v.ID, 2)
+	if len(docs) != 2 {
+		t.Fatalf("%d documents, want the 2 of submit_for_approval: %+v", len(docs), docs)
 	}
 
 	// The files: one per document, named by its hash, holding its bytes.
@@ -109,7 +82,7 @@ func TestServeDocumentsDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, d := range docs.Items {
+	for _, d := range docs {
 		want = append(want, filepath.Join(dir, d.SHA256[:2], d.SHA256+".pdf"))
 	}
 	slices.Sort(files)
@@ -150,7 +123,7 @@ func TestServeDocumentsDir(t *testing.T) {
 	}
 
 	// Downloads: the file's bytes, the ETag of their hash.
-	for _, d := range docs.Items {
+	for _, d := range docs {
 		status, h, body := c.get("clerk", fmt.Sprintf("/api/v1/documents/%d", d.ID))
 		sum := sha256.Sum256(body)
 		file, err := os.ReadFile(filepath.Join(dir, d.SHA256[:2], d.SHA256+".pdf"))
@@ -164,7 +137,7 @@ func TestServeDocumentsDir(t *testing.T) {
 	}
 
 	// One file goes missing, the other changes: each download says so.
-	lost, changed := docs.Items[0], docs.Items[1]
+	lost, changed := docs[0], docs[1]
 	if err := os.Remove(filepath.Join(dir, lost.SHA256[:2], lost.SHA256+".pdf")); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +151,7 @@ func TestServeDocumentsDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		d    doc
+		d    caseDocument
 		want string
 	}{
 		{lost, "is missing from the documents directory"},

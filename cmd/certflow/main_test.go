@@ -307,22 +307,24 @@ func TestUserAddAndMigrate(t *testing.T) {
 	}
 }
 
-// downloadDocuments waits for case id's documents to render, then
-// downloads the registration form and the merged file.
-func downloadDocuments(t *testing.T, c client, id int64) {
+// caseDocument is a document as GET /api/v1/cases/{id}/documents lists it.
+type caseDocument struct {
+	ID     int64  `json:"id"`
+	Doc    string `json:"doc"`
+	State  string `json:"state"`
+	Error  string `json:"error"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// waitRendered waits until case id lists at least n documents, every one
+// rendered, and returns them; a failed document fails t at once.
+func waitRendered(t *testing.T, c client, id int64, n int) []caseDocument {
 	t.Helper()
-	type doc struct {
-		ID     int64  `json:"id"`
-		Doc    string `json:"doc"`
-		State  string `json:"state"`
-		Error  string `json:"error"`
-		SHA256 string `json:"sha256"`
-	}
 	var docs struct {
-		Items []doc `json:"items"`
+		Items []caseDocument `json:"items"`
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	for deadline := time.Now().Add(90 * time.Second); ; {
 		c.do("clerk", "GET", fmt.Sprintf("/api/v1/cases/%d/documents", id), nil, http.StatusOK, &docs)
 		done := 0
 		for _, d := range docs.Items {
@@ -333,15 +335,22 @@ func downloadDocuments(t *testing.T, c client, id int64) {
 				done++
 			}
 		}
-		if len(docs.Items) >= 3 && done == len(docs.Items) {
-			break
+		if len(docs.Items) >= n && done == len(docs.Items) {
+			return docs.Items
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("documents not rendered: %+v", docs.Items)
 		}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
-	for _, d := range docs.Items {
+}
+
+// downloadDocuments waits for case id's documents to render, then
+// downloads the registration form and the merged file.
+func downloadDocuments(t *testing.T, c client, id int64) {
+	t.Helper()
+	docs := waitRendered(t, c, id, 3)
+	for _, d := range docs {
 		if d.Doc != "registration_form" {
 			continue
 		}

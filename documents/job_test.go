@@ -92,6 +92,25 @@ func (w *world) receive(t *testing.T) workflow.CaseView {
 	return v
 }
 
+// work starts River working w's document jobs with r, two at a time, and
+// returns what stops it.
+func (w *world) work(t *testing.T, r documents.Renderer) (stop func()) {
+	t.Helper()
+	worker := &documents.Worker{Engine: w.engine, Renderer: r}
+	client, err := w.queue.Work(jobs.Config(w.engine, jobs.Options{
+		Logger:   slog.New(slog.DiscardHandler),
+		Register: []func(*river.Workers){func(ws *river.Workers) { river.AddWorker(ws, worker) }},
+		Queues:   map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Start(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	return func() { client.Stop(context.Background()) }
+}
+
 func (w *world) documents(t *testing.T) []workflow.Document {
 	t.Helper()
 	var docs []workflow.Document
@@ -265,19 +284,7 @@ func TestDocumentsThroughRiver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	worker := &documents.Worker{Engine: w.engine, Renderer: r}
-	client, err := w.queue.Work(jobs.Config(w.engine, jobs.Options{
-		Logger:   slog.New(slog.DiscardHandler),
-		Register: []func(*river.Workers){func(ws *river.Workers) { river.AddWorker(ws, worker) }},
-		Queues:   map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(w.ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.Background())
+	defer w.work(t, r)()
 	w.receive(t)
 	deadline := time.Now().Add(90 * time.Second)
 	for {

@@ -1,7 +1,6 @@
 package documents_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -18,7 +17,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"certflow/documents"
-	"certflow/internal/jobs"
 	"certflow/workflow"
 )
 
@@ -91,20 +89,8 @@ func TestWorkerKillBrowserMidBatch(t *testing.T) {
 		t.Fatalf("%d documents queued for %d applications", len(docs), len(people))
 	}
 
-	worker := &documents.Worker{Engine: w.engine, Renderer: r}
-	client, err := w.queue.Work(jobs.Config(w.engine, jobs.Options{
-		Logger:   slog.New(slog.DiscardHandler),
-		Register: []func(*river.Workers){func(ws *river.Workers) { river.AddWorker(ws, worker) }},
-		Queues:   map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := r.Stats()
-	if err := client.Start(w.ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.Background())
+	defer w.work(t, r)()
 
 	deadline := time.Now().Add(time.Minute)
 	for r.Stats().Rendered < before.Rendered+2 && time.Now().Before(deadline) {

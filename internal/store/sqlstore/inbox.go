@@ -117,6 +117,20 @@ func inboxOrder(s workflow.InboxSort) string {
 // task's status and closed_at go without saying.
 var openTaskCols = strings.NewReplacer("t.status", "'open'", "t.closed_at", "NULL").Replace(taskCols)
 
+// openTaskRow is the columns of an open task that openTaskCols reads, as
+// they are stored: a branch of a merged inbox page carries them out of
+// the index, so the page's rows are read once and the table not at all.
+const openTaskRow = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, t.certificate_id, t.due_on, t.created_at,
+	t.assignee_user_id, t.assigned_at, t.priority, t.reminded_at`
+
+// inboxCols is what an inbox page shows of an open task t of case c. The
+// names are read by scalar subqueries, one index probe per row of the
+// page: joined, a generic plan that cannot see how few rows a merged page
+// has may hash the whole users table instead.
+var inboxCols = openTaskCols + `, c.number, c.path, c.state, c.version,
+	COALESCE((SELECT p.name FROM people p WHERE p.id = c.person_id), ''),
+	COALESCE((SELECT u.name FROM users u WHERE u.id = t.assignee_user_id), '')`
+
 // inboxSQL is the statement of an inbox page. The page size is written
 // into the text, so the planner sees it (PostgreSQL's generic plans
 // otherwise guess at a parameter's LIMIT).
@@ -133,8 +147,7 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	n := limit(q.Limit)
 	if len(q.Sources) == 1 && q.Filter.Sort != workflow.SortPriority && q.Filter.Sort != workflow.SortAge {
 		where := inboxWhere(q, q.Sources[0], false, -1, &args)
-		return `SELECT ` + openTaskCols + `, c.number, c.path, c.state, c.version, COALESCE(p.name, ''), COALESCE(u.name, '')
-			FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN users u ON u.id = t.assignee_user_id
+		return `SELECT ` + inboxCols + ` FROM tasks t JOIN cases c ON c.id = t.case_id
 			WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n), args
 	}
 	levels := []int{-1}
@@ -154,13 +167,12 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	for _, s := range q.Sources {
 		for _, l := range levels {
 			where := inboxWhere(q, s, false, l, &args)
-			branches = append(branches, fmt.Sprintf("SELECT * FROM (SELECT t.id FROM tasks t WHERE %s ORDER BY %s LIMIT %d) s%d",
-				where, branchOrder, n, len(branches)))
+			branches = append(branches, fmt.Sprintf("SELECT * FROM (SELECT %s FROM tasks t WHERE %s ORDER BY %s LIMIT %d) s%d",
+				openTaskRow, where, branchOrder, n, len(branches)))
 		}
 	}
-	return `SELECT ` + taskCols + `, c.number, c.path, c.state, c.version, COALESCE(p.name, ''), COALESCE(u.name, '')
-		FROM (` + strings.Join(branches, " UNION ALL ") + `) k JOIN tasks t ON t.id = k.id
-		JOIN cases c ON c.id = t.case_id LEFT JOIN people p ON p.id = c.person_id LEFT JOIN users u ON u.id = t.assignee_user_id
+	page := `SELECT * FROM (` + strings.Join(branches, " UNION ALL ") + `) t ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n)
+	return `SELECT ` + inboxCols + ` FROM (` + page + `) t JOIN cases c ON c.id = t.case_id
 		ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n), args
 }
 

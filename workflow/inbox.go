@@ -174,6 +174,10 @@ type InboxQuery struct {
 	Filter  InboxFilter
 	After   *InboxKey
 	Limit   int
+	// DelegatorsOf, if set, has InboxRead also read that user's
+	// delegators on Today (InboxTx.Delegators) in the same trip, and read
+	// the page and counts only if there are none (InboxRead.Deputy).
+	DelegatorsOf int64
 }
 
 // InboxTask is an open task with what an inbox shows about its case.
@@ -307,6 +311,13 @@ type CopiedCase struct {
 type InboxRead struct {
 	Items  []InboxTask
 	Counts []InboxCountRow
+	// Delegators of InboxQuery.DelegatorsOf, when it is set.
+	Delegators []Actor
+	// Deputy: with InboxQuery.DelegatorsOf set, the store found that user
+	// stands in for someone and read no page or counts: the inbox is read
+	// again with the delegators' sources. (Set even if Delegators is empty,
+	// when a delegation began between the two reads.)
+	Deputy bool
 }
 
 // InboxTx is what the inbox, task acts, delegations and copies need of a
@@ -314,7 +325,8 @@ type InboxRead struct {
 type InboxTx interface {
 	InboxCounts(ctx context.Context, q InboxQuery) ([]InboxCountRow, error)
 	// InboxRead reads q's page (Tx.Inbox) and counts (InboxCounts) at
-	// once: the stores send the two statements together.
+	// once, and the delegators q asks for: the stores send the statements
+	// together.
 	InboxRead(ctx context.Context, q InboxQuery) (InboxRead, error)
 	Task(ctx context.Context, id int64) (Task, error)
 	// BumpCase increments the case's version (and sets updated_at), which
@@ -620,18 +632,24 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 		if err != nil {
 			return err
 		}
-		ds, err := it.Delegators(ctx, actor.UserID, today)
-		if err != nil {
-			return err
-		}
-		q := inboxQuery(actor, ds, f, today)
-		q.After = after
-		if len(q.Sources) == 0 {
-			return nil
-		}
+		// Most callers stand in for nobody: their own inbox is read with
+		// the check for delegators, and read again only if there are some.
+		q := inboxQuery(actor, nil, f, today)
+		q.After, q.DelegatorsOf = after, actor.UserID
 		r, err := it.InboxRead(ctx, q)
 		if err != nil {
 			return err
+		}
+		ds := r.Delegators
+		if len(ds) > 0 || r.Deputy {
+			q = inboxQuery(actor, ds, f, today)
+			q.After = after
+			if r, err = it.InboxRead(ctx, q); err != nil {
+				return err
+			}
+		}
+		if len(q.Sources) == 0 {
+			return nil
 		}
 		items, rows := r.Items, r.Counts
 		via := map[RoleBinding]int64{}

@@ -123,6 +123,33 @@ var openTaskCols = strings.NewReplacer("t.status", "'open'", "t.closed_at", "NUL
 const openTaskRow = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, t.certificate_id, t.due_on, t.created_at,
 	t.assignee_user_id, t.assigned_at, t.priority, t.reminded_at`
 
+// deputyGuard is the condition, for q.DelegatorsOf, that its user stands
+// in for nobody: InboxRead reads a caller's own inbox with their
+// delegators, and the page and counts are only worth reading if there are
+// none. The condition does not depend on the row, so the databases test it
+// once, before they read any task.
+func deputyGuard(q workflow.InboxQuery, args *sqlArgs) string {
+	if q.DelegatorsOf == 0 {
+		return ""
+	}
+	return " AND NOT EXISTS (SELECT 1 FROM " + runningDelegations(args.add(q.DelegatorsOf), args.add(q.Today)) + ")"
+}
+
+// runningDelegations is the tables and condition of the delegations to
+// deputy running on day, with their delegators u (enabled users): the
+// delegators sqlDelegators lists, and deputyGuard looks for.
+func runningDelegations(deputy, day string) string {
+	return `delegations d JOIN users u ON u.id = d.delegator_user_id AND NOT u.disabled
+		WHERE d.deputy_user_id = ` + deputy + ` AND d.revoked_at IS NULL AND d.starts_on <= ` + day + ` AND d.ends_on >= ` + day
+}
+
+// sqlDelegators: one row per (delegator, role binding); a delegator
+// without bindings comes with an empty role.
+var sqlDelegators = `SELECT u.id, u.name, u.person_id, COALESCE(rb.role, ''), COALESCE(rb.org_unit_id, 0)
+	FROM (SELECT DISTINCT u.id, u.name, u.person_id FROM ` + runningDelegations("$1", "$2") + `) u
+	LEFT JOIN role_bindings rb ON rb.user_id = u.id
+	ORDER BY u.id, rb.role, rb.org_unit_id`
+
 // inboxCols is what an inbox page shows of an open task t of case c. The
 // names are read by scalar subqueries, one index probe per row of the
 // page: joined, a generic plan that cannot see how few rows a merged page
@@ -145,8 +172,9 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	order := inboxOrder(q.Filter.Sort)
 	n := limit(q.Limit)
+	guard := deputyGuard(q, &args)
 	if len(q.Sources) == 1 && q.Filter.Sort != workflow.SortPriority && q.Filter.Sort != workflow.SortAge {
-		where := inboxWhere(q, q.Sources[0], false, -1, &args)
+		where := inboxWhere(q, q.Sources[0], false, -1, &args) + guard
 		return `SELECT ` + inboxCols + ` FROM tasks t JOIN cases c ON c.id = t.case_id
 			WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n), args
 	}
@@ -166,7 +194,7 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var branches []string
 	for _, s := range q.Sources {
 		for _, l := range levels {
-			where := inboxWhere(q, s, false, l, &args)
+			where := inboxWhere(q, s, false, l, &args) + guard
 			branches = append(branches, fmt.Sprintf("SELECT * FROM (SELECT %s FROM tasks t WHERE %s ORDER BY %s LIMIT %d) s%d",
 				openTaskRow, where, branchOrder, n, len(branches)))
 		}
@@ -203,14 +231,20 @@ func pipeInbox(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxTask) {
 func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	today, mine := args.add(q.Today), args.list(q.Holders)
-	branches := make([]string, len(q.Sources))
+	guard := deputyGuard(q, &args)
+	branches := make([]string, len(q.Sources), len(q.Sources)+1)
 	for i, s := range q.Sources {
-		where := inboxWhere(q, s, true, -1, &args)
+		where := inboxWhere(q, s, true, -1, &args) + guard
 		branches[i] = `SELECT ` + strconv.Itoa(i) + `, t.path, t.kind, count(*),
 			COALESCE(sum(CASE WHEN t.due_on < ` + today + ` THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN t.assignee_user_id IN (` + mine + `) THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN t.assignee_user_id IS NULL THEN 1 ELSE 0 END), 0)
 			FROM tasks t WHERE ` + where + ` GROUP BY t.path, t.kind`
+	}
+	if q.DelegatorsOf != 0 {
+		// The guard's other face: a row that says it held the counts back.
+		branches = append(branches, `SELECT -1, '', '', 0, 0, 0, 0 WHERE EXISTS (SELECT 1 FROM `+
+			runningDelegations(args.add(q.DelegatorsOf), args.add(q.Today))+`)`)
 	}
 	return strings.Join(branches, " UNION ALL "), args
 }
@@ -220,12 +254,15 @@ func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 func (t *tx) InboxCounts(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxCountRow, error) {
 	var out []workflow.InboxCountRow
 	var p pipeline
-	pipeInboxCounts(&p, q, &out)
+	q.DelegatorsOf = 0
+	pipeInboxCounts(&p, q, &out, nil)
 	return out, p.run(ctx, t)
 }
 
-// pipeInboxCounts queues the statement of q's counts, its rows going to out.
-func pipeInboxCounts(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxCountRow) {
+// pipeInboxCounts queues the statement of q's counts, its rows going to
+// out; *deputy is set if it found the caller stands in for someone
+// (deputyGuard).
+func pipeInboxCounts(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxCountRow, deputy *bool) {
 	if len(q.Sources) == 0 {
 		return
 	}
@@ -235,6 +272,10 @@ func pipeInboxCounts(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxCo
 		var source int
 		if err := rs.Scan(&source, &r.Path, &r.Kind, &r.Total, &r.Overdue, &r.Mine, &r.Unclaimed); err != nil {
 			return err
+		}
+		if source == -1 && deputy != nil {
+			*deputy = true
+			return nil
 		}
 		if source < 0 || source >= len(q.Sources) {
 			return fmt.Errorf("sqlstore: inbox counts: source %d", source)
@@ -249,8 +290,11 @@ func pipeInboxCounts(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxCo
 func (t *tx) InboxRead(ctx context.Context, q workflow.InboxQuery) (workflow.InboxRead, error) {
 	r := workflow.InboxRead{Items: []workflow.InboxTask{}}
 	var p pipeline
+	if q.DelegatorsOf != 0 {
+		pipeDelegators(&p, q.DelegatorsOf, q.Today, &r.Delegators)
+	}
 	pipeInbox(&p, q, &r.Items)
-	pipeInboxCounts(&p, q, &r.Counts)
+	pipeInboxCounts(&p, q, &r.Counts, &r.Deputy)
 	return r, p.run(ctx, t)
 }
 
@@ -310,29 +354,32 @@ func (t *tx) ActorByID(ctx context.Context, id int64) (workflow.Actor, error) {
 // Delegators returns the enabled users whose delegation to deputy runs on
 // day, each with their role bindings.
 func (t *tx) Delegators(ctx context.Context, deputy int64, day workflow.Date) ([]workflow.Actor, error) {
-	rows, err := t.query(ctx, sqlDelegators, deputy, day)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
 	var out []workflow.Actor
-	for rows.Next() {
+	var p pipeline
+	pipeDelegators(&p, deputy, day, &out)
+	return out, p.run(ctx, t)
+}
+
+// pipeDelegators queues the statement of deputy's delegators on day, who
+// go to out with their roles.
+func pipeDelegators(p *pipeline, deputy int64, day workflow.Date, out *[]workflow.Actor) {
+	p.queryAll(func(r row) error {
 		var a workflow.Actor
 		var person sql.NullInt64
 		var b workflow.RoleBinding
-		if err := rows.Scan(&a.UserID, &a.Name, &person, &b.Role, &b.OrgUnitID); err != nil {
-			return nil, err
+		if err := r.Scan(&a.UserID, &a.Name, &person, &b.Role, &b.OrgUnitID); err != nil {
+			return err
 		}
-		if n := len(out); n == 0 || out[n-1].UserID != a.UserID {
+		if n := len(*out); n == 0 || (*out)[n-1].UserID != a.UserID {
 			a.PersonID = person.Int64
-			out = append(out, a)
+			*out = append(*out, a)
 		}
-		last := &out[len(out)-1]
+		last := &(*out)[len(*out)-1]
 		if b.Role != "" && (len(last.Roles) == 0 || last.Roles[len(last.Roles)-1] != b) {
 			last.Roles = append(last.Roles, b)
 		}
-	}
-	return out, t.s.interpret(rows.Err())
+		return nil
+	}, sqlDelegators, deputy, day)
 }
 
 const delegationCols = `d.id, d.delegator_user_id, a.name, d.deputy_user_id, b.name, d.starts_on, d.ends_on, d.reason, d.created_at, d.revoked_at, COALESCE(d.revoked_by, 0)`
@@ -435,11 +482,4 @@ const (
 	sqlMarkReminded = `UPDATE tasks SET reminded_at = $1, priority = $2 WHERE id = $3`
 	sqlActorByID    = `SELECT id, name, person_id FROM users WHERE id = $1 AND NOT disabled`
 	sqlIsWatcher    = `SELECT 1 FROM case_watchers WHERE case_id = $1 AND user_id = $2`
-	// sqlDelegators: one row per (delegator, role binding); a delegator
-	// without bindings comes with an empty role.
-	sqlDelegators = `SELECT u.id, u.name, u.person_id, COALESCE(rb.role, ''), COALESCE(rb.org_unit_id, 0)
-		FROM delegations d JOIN users u ON u.id = d.delegator_user_id AND NOT u.disabled
-		LEFT JOIN role_bindings rb ON rb.user_id = u.id
-		WHERE d.deputy_user_id = $1 AND d.revoked_at IS NULL AND d.starts_on <= $2 AND d.ends_on >= $2
-		ORDER BY u.id, rb.role, rb.org_unit_id`
 )

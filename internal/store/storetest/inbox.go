@@ -812,6 +812,61 @@ func testInboxDelegation(t *testing.T, open Opener) {
 			t.Fatalf("hr's delegations %+v", got)
 		}
 	})
+
+	// The engine reads a caller's own inbox together with their delegators
+	// (InboxQuery.DelegatorsOf); the store reads the page and counts only
+	// for a caller who stands in for nobody, by the same rule as
+	// Delegators: a disabled delegator's delegation does not run.
+	t.Run("store reads the own inbox only of a non-deputy", func(t *testing.T) {
+		w.T = t
+		read := func(user string, with bool) workflow.InboxRead {
+			t.Helper()
+			a := w.Actor(user)
+			q := workflow.InboxQuery{Holders: []int64{a.UserID}, Today: Today, Limit: 20, Filter: workflow.InboxFilter{Sort: workflow.SortDue}}
+			for _, b := range a.Roles {
+				q.Sources = append(q.Sources, workflow.InboxSource{Role: b.Role, OrgUnitID: b.OrgUnitID})
+			}
+			if with {
+				q.DelegatorsOf = a.UserID
+			}
+			var r workflow.InboxRead
+			err := workflow.ViewLoose(w.Ctx, w.Store, func(tx workflow.Tx) error {
+				var err error
+				r, err = tx.(workflow.InboxTx).InboxRead(w.Ctx, q)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		plain, with := read("deputy", false), read("deputy", true)
+		if len(plain.Items) == 0 || with.Deputy || len(with.Delegators) != 0 ||
+			fmt.Sprint(with.Items) != fmt.Sprint(plain.Items) || fmt.Sprint(with.Counts) != fmt.Sprint(plain.Counts) {
+			t.Fatalf("a non-deputy's inbox read with the check differs:\n%+v\n%+v", plain, with)
+		}
+		delegate("clerk-leader", "deputy", Today, week)
+		got := read("deputy", true)
+		if !got.Deputy || len(got.Items) != 0 || len(got.Counts) != 0 || len(got.Delegators) != 1 || got.Delegators[0].UserID != id("clerk-leader") {
+			t.Fatalf("deputy, now clerk-leader's deputy: %+v", got)
+		}
+		setDisabled := func(user string, disabled bool) {
+			t.Helper()
+			err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+				return tx.(interface {
+					SetUserDisabled(context.Context, int64, bool) error
+				}).SetUserDisabled(w.Ctx, id(user), disabled)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		setDisabled("clerk-leader", true)
+		defer setDisabled("clerk-leader", false)
+		if got := read("deputy", true); got.Deputy || len(got.Delegators) != 0 || fmt.Sprint(got.Items) != fmt.Sprint(plain.Items) {
+			t.Fatalf("deputy of a disabled user: %+v", got)
+		}
+	})
 }
 
 func eventNames(evs []workflow.AllowedEvent) []workflow.EventName {

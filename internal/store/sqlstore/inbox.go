@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -218,11 +219,13 @@ func pipeInbox(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxTask) {
 		return
 	}
 	query, args := inboxSQL(q)
+	*out = slices.Grow(*out, limit(q.Limit))
 	p.queryAll(func(r row) error {
-		var it workflow.InboxTask
+		// Scanned in place: a task scanned into a local escaped to the heap.
+		*out = append(*out, workflow.InboxTask{})
+		it := &(*out)[len(*out)-1]
 		tk, err := scanTask(r, &it.CaseNumber, &it.Path, &it.State, &it.CaseVersion, &it.PersonName, &it.AssigneeName)
 		it.Task = tk
-		*out = append(*out, it)
 		return err
 	}, query, args...)
 }

@@ -166,9 +166,11 @@ var inboxCols = openTaskCols + `, c.number, c.path, c.state, c.version,
 // The common inbox — one role at one department, by due date — reads the
 // index range in its order, so the joins run for the page's rows only and
 // nothing is sorted. Otherwise each source (and, by priority, each
-// priority level of each source, urgent first) cuts its page of task IDs
-// from the index: by due date in index order, by age sorting IDs alone;
-// the pages are merged, and only their rows are read, joined and sorted.
+// priority level of each source, urgent first) cuts its page of tasks
+// from the index: by due date in index order, by age sorting its entries;
+// the pages are merged and cut to one, and only its rows are joined to
+// their cases. (Urgent tasks' index, migration 005, leaves a few columns
+// to the table: there are few of them.)
 func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	order := inboxOrder(q.Filter.Sort)

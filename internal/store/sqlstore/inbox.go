@@ -211,6 +211,7 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 func (t *tx) Inbox(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxTask, error) {
 	out := []workflow.InboxTask{}
 	var p pipeline
+	q.DelegatorsOf = 0 // InboxRead's alone
 	pipeInbox(&p, q, &out)
 	return out, p.run(ctx, t)
 }
@@ -259,7 +260,7 @@ func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 func (t *tx) InboxCounts(ctx context.Context, q workflow.InboxQuery) ([]workflow.InboxCountRow, error) {
 	var out []workflow.InboxCountRow
 	var p pipeline
-	q.DelegatorsOf = 0
+	q.DelegatorsOf = 0 // InboxRead's alone
 	pipeInboxCounts(&p, q, &out, nil)
 	return out, p.run(ctx, t)
 }

@@ -124,16 +124,19 @@ var openTaskCols = strings.NewReplacer("t.status", "'open'", "t.closed_at", "NUL
 const openTaskRow = `t.id, t.case_id, t.kind, t.role, t.org_unit_id, t.certificate_id, t.due_on, t.created_at,
 	t.assignee_user_id, t.assigned_at, t.priority, t.reminded_at`
 
-// deputyGuard is the condition, for q.DelegatorsOf, that its user stands
-// in for nobody: InboxRead reads a caller's own inbox with their
+// deputyGuard is, for q.DelegatorsOf, the condition that its user stands
+// in for nobody, and the delegations that would make them a deputy
+// (runningDelegations, its parameters added to args once); both "" when
+// DelegatorsOf is unset. InboxRead reads a caller's own inbox with their
 // delegators, and the page and counts are only worth reading if there are
 // none. The condition does not depend on the row, so the databases test it
 // once, before they read any task.
-func deputyGuard(q workflow.InboxQuery, args *sqlArgs) string {
+func deputyGuard(q workflow.InboxQuery, args *sqlArgs) (guard, running string) {
 	if q.DelegatorsOf == 0 {
-		return ""
+		return "", ""
 	}
-	return " AND NOT EXISTS (SELECT 1 FROM " + runningDelegations(args.add(q.DelegatorsOf), args.add(q.Today)) + ")"
+	running = runningDelegations(args.add(q.DelegatorsOf), args.add(q.Today))
+	return " AND NOT EXISTS (SELECT 1 FROM " + running + ")", running
 }
 
 // runningDelegations is the tables and condition of the delegations to
@@ -175,7 +178,7 @@ func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	order := inboxOrder(q.Filter.Sort)
 	n := limit(q.Limit)
-	guard := deputyGuard(q, &args)
+	guard, _ := deputyGuard(q, &args)
 	if len(q.Sources) == 1 && q.Filter.Sort != workflow.SortPriority && q.Filter.Sort != workflow.SortAge {
 		where := inboxWhere(q, q.Sources[0], false, -1, &args) + guard
 		return `SELECT ` + inboxCols + ` FROM tasks t JOIN cases c ON c.id = t.case_id
@@ -237,7 +240,7 @@ func pipeInbox(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxTask) {
 func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	today, mine := args.add(q.Today), args.list(q.Holders)
-	guard := deputyGuard(q, &args)
+	guard, running := deputyGuard(q, &args)
 	branches := make([]string, len(q.Sources), len(q.Sources)+1)
 	for i, s := range q.Sources {
 		where := inboxWhere(q, s, true, -1, &args) + guard
@@ -247,10 +250,9 @@ func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 			COALESCE(sum(CASE WHEN t.assignee_user_id IS NULL THEN 1 ELSE 0 END), 0)
 			FROM tasks t WHERE ` + where + ` GROUP BY t.path, t.kind`
 	}
-	if q.DelegatorsOf != 0 {
+	if running != "" {
 		// The guard's other face: a row that says it held the counts back.
-		branches = append(branches, `SELECT -1, '', '', 0, 0, 0, 0 WHERE EXISTS (SELECT 1 FROM `+
-			runningDelegations(args.add(q.DelegatorsOf), args.add(q.Today))+`)`)
+		branches = append(branches, `SELECT -1, '', '', 0, 0, 0, 0 WHERE EXISTS (SELECT 1 FROM `+running+`)`)
 	}
 	return strings.Join(branches, " UNION ALL "), args
 }

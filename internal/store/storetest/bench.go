@@ -55,6 +55,7 @@ func parallel(b *testing.B, clients int, n int, fire func(i int) error) {
 	b.SetParallelism(clients)
 	b.ResetTimer()
 	start := time.Now()
+	cpu0, cpuOK := machineCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := int(next.Add(1) - 1)
@@ -65,6 +66,10 @@ func parallel(b *testing.B, clients int, n int, fire func(i int) error) {
 		}
 	})
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "transitions/s")
+	if cpu1, ok := machineCPU(); ok && cpuOK {
+		// USER_HZ is 100 on Linux: a tick is 10 ms.
+		b.ReportMetric(float64(cpu1-cpu0)*10_000/float64(n), "machine-cpu-µs/op")
+	}
 }
 
 func benchEngine(b *testing.B, open BenchOpener, clients int) {

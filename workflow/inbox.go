@@ -358,7 +358,7 @@ type InboxTx interface {
 // LooseViewer is a Store that can also read without a transaction, each
 // statement on its own snapshot. The inbox reads that way where the store
 // offers it: a page and its badges a moment apart are still a sound
-// inbox, and on PostgreSQL it saves two of the request's round trips.
+// inbox, and on PostgreSQL it saves the COMMIT round trip.
 type LooseViewer interface {
 	ViewLoose(ctx context.Context, fn func(Tx) error) error
 }

@@ -92,7 +92,7 @@ func supervision(tx Tx) (SupervisionTx, error) {
 func (e *Engine) DepartureBlockers(ctx context.Context, actor *Actor, personID int64) ([]DepartureBlocker, error) {
 	out := []DepartureBlocker{}
 	// One question, one statement after the scope: no transaction needed
-	// (on PostgreSQL that saves the BEGIN and COMMIT round trips).
+	// (on PostgreSQL that saves the COMMIT round trip).
 	err := ViewLoose(ctx, e.store, func(tx Tx) error {
 		sc, err := e.scope(ctx, tx, actor)
 		if err != nil || sc.Empty() {

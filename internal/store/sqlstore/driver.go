@@ -168,30 +168,7 @@ func (p *pipeline) run(ctx context.Context, t *tx) error {
 		b.Queue(st.q, st.args...)
 	}
 	br := pr.q.SendBatch(ctx, &b)
-	var first error
-	for _, st := range p.stmts {
-		if first != nil {
-			break
-		}
-		if st.scan != nil {
-			first = t.s.interpret(pgxRow{br.QueryRow()}.Scan(st.scan...))
-			continue
-		}
-		if st.each != nil {
-			rs, err := br.Query()
-			if err == nil {
-				err = eachRow(pgxRows{rs}, st.each)
-			}
-			first = t.s.interpret(err)
-			continue
-		}
-		tag, err := br.Exec()
-		if err != nil {
-			first = t.s.interpret(err)
-		} else if st.check != nil {
-			first = st.check(tag.RowsAffected())
-		}
-	}
+	first := settle(br, p.stmts, t.s)
 	// Close reads what is left of the batch's answers.
 	if err := br.Close(); first == nil {
 		first = t.s.interpret(err)
@@ -246,4 +223,34 @@ func eachRow(rs rows, each func(row) error) error {
 		}
 	}
 	return rs.Err()
+}
+
+// settle reads the results of stmts from br, in order — rows scanned,
+// checks run — up to the first failure, which it returns; br.Close reads
+// what is left.
+func settle(br pgx.BatchResults, stmts []piped, s *Store) error {
+	for _, st := range stmts {
+		var err error
+		switch {
+		case st.scan != nil:
+			err = s.interpret(pgxRow{br.QueryRow()}.Scan(st.scan...))
+		case st.each != nil:
+			rs, qerr := br.Query()
+			if qerr == nil {
+				qerr = eachRow(pgxRows{rs}, st.each)
+			}
+			err = s.interpret(qerr)
+		default:
+			tag, xerr := br.Exec()
+			if xerr != nil {
+				err = s.interpret(xerr)
+			} else if st.check != nil {
+				err = st.check(tag.RowsAffected())
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

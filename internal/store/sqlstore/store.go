@@ -109,7 +109,8 @@ func (s *Store) View(ctx context.Context, fn func(workflow.Tx) error) error {
 
 // ViewLoose runs fn's reads without a transaction: each statement sees
 // its own snapshot. For reads that tolerate it (workflow.LooseViewer): on
-// PostgreSQL it saves the BEGIN and COMMIT round trips. The statements
+// PostgreSQL it saves the COMMIT round trip (a transaction's BEGIN rides
+// with its first statement, lazyTx). The statements
 // share one connection, taken from the pool once: under load, taking it
 // anew for every statement queued each of them behind other requests.
 func (s *Store) ViewLoose(ctx context.Context, fn func(workflow.Tx) error) error {
@@ -155,21 +156,17 @@ func (s *Store) inTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) er
 }
 
 func (s *Store) inPgxTx(ctx context.Context, readOnly bool, fn func(workflow.Tx) error) error {
-	opts := pgx.TxOptions{}
-	if readOnly {
-		opts.AccessMode = pgx.ReadOnly
-	}
-	ptx, err := s.pool.BeginTx(ctx, opts)
+	lt, err := s.beginLazy(ctx, readOnly)
 	if err != nil {
 		return s.interpret(err)
 	}
-	if err := fn(&tx{s: s, run: pgxRunner{ptx}, pgTx: ptx}); err != nil {
+	if err := fn(&tx{s: s, run: pgxRunner{lt}, pgTx: lt}); err != nil {
 		// On a context already done pgx closes the connection instead,
 		// which ends the transaction as surely.
-		_ = ptx.Rollback(ctx)
+		_ = lt.Rollback(ctx)
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if err := lt.Commit(ctx); err != nil {
 		return s.interpret(err)
 	}
 	return nil

@@ -583,6 +583,17 @@ func testTransactionEdges(t *testing.T, open Opener) {
 	if err := w.Store.Update(w.Ctx, func(workflow.Tx) error { return nil }); err != nil {
 		t.Fatalf("empty transaction: %v", err)
 	}
+	// The first statement is inside the transaction (on PostgreSQL it
+	// carries the BEGIN): a later failure takes its write back too.
+	err = w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+		if err := tx.SaveIdempotency(w.Ctx, rec("twice")); err != nil {
+			return err
+		}
+		return tx.SaveIdempotency(w.Ctx, rec("twice"))
+	})
+	if !errors.Is(err, workflow.ErrDuplicateIdempotencyKey) {
+		t.Fatalf("second write of one key: %v", err)
+	}
 	if after := w.Counts(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("rows changed: %v → %v", before, after)
 	}
@@ -595,5 +606,18 @@ func testTransactionEdges(t *testing.T, open Opener) {
 		return err
 	}); err != nil || got.CaseID != v.ID {
 		t.Fatalf("written record: %+v, %v", got, err)
+	}
+	// Transactions failing at their first statement, more of them than
+	// the pool has connections, leave every connection fit for the next.
+	for i := range 40 {
+		err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.SaveIdempotency(w.Ctx, rec("written")) })
+		if !errors.Is(err, workflow.ErrDuplicateIdempotencyKey) {
+			t.Fatalf("duplicate %d: %v", i, err)
+		}
+	}
+	for i := range 40 {
+		if err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error { return tx.SaveIdempotency(w.Ctx, rec(fmt.Sprint("after-", i))) }); err != nil {
+			t.Fatalf("write %d after the failures: %v", i, err)
+		}
 	}
 }

@@ -387,11 +387,12 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		}
 		return remember(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, c.ID, &res, now)
 	})
-	if err != nil && cmd.IdempotencyKey != "" && errors.Is(err, errDuplicateKey) {
-		// A concurrent retry with the same key committed first: answer as it did.
-		res = Result{}
-		err = e.replayOutside(ctx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &res)
-		res.Replayed = err == nil
+	if err != nil {
+		var first Result
+		if err = e.retried(ctx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &first, err); err == nil {
+			res = first
+			res.Replayed = true
+		}
 	}
 	return res, err
 }
@@ -683,9 +684,11 @@ func (e *Engine) openOnce(ctx context.Context, actor *Actor, key, fp string, inp
 		}
 		return remember(ctx, tx, actor.UserID, key, fp, c.ID, &view, now)
 	})
-	if err != nil && key != "" && errors.Is(err, errDuplicateKey) {
-		view = CaseView{}
-		err = e.replayOutside(ctx, actor.UserID, key, fp, &view)
+	if err != nil {
+		var first CaseView
+		if err = e.retried(ctx, actor.UserID, key, fp, &first, err); err == nil {
+			view = first
+		}
 	}
 	return view, err
 }
@@ -816,6 +819,23 @@ func replay(ctx context.Context, tx Tx, user int64, key, fp string, out any) (bo
 		return true, Invalid("Idempotency-Key", "already used for a different request")
 	}
 	return true, json.Unmarshal(rec.Result, out)
+}
+
+// retried answers a keyed command that failed with a conflict as an
+// earlier attempt of it did, if one committed: a concurrent retry took the
+// key first, or, when a client retries after its answer was cut off, the
+// first attempt's commit became visible between this attempt's replay
+// check and its read of the case, which then looked changed. out gets the
+// first answer. A conflict the key has no record of stays the conflict.
+func (e *Engine) retried(ctx context.Context, user int64, key, fp string, out any, err error) error {
+	if key == "" || !errors.Is(err, ErrConflict) {
+		return err
+	}
+	rerr := e.replayOutside(ctx, user, key, fp, out)
+	if rerr == nil || errors.Is(err, errDuplicateKey) {
+		return rerr
+	}
+	return err
 }
 
 func (e *Engine) replayOutside(ctx context.Context, user int64, key, fp string, out any) error {

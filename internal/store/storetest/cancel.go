@@ -1,0 +1,108 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"certflow/workflow"
+)
+
+// testCanceledCommands: commands cut off at any point — the client's
+// deadline passing before, during or after the commit — and retried with
+// their Idempotency-Key, as a client that saw no answer does, leave every
+// case with exactly one transition and all of its rows, and the store
+// fit for the next command. Promise 3 under cancellation.
+func testCanceledCommands(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	clerk := w.Actor("clerk")
+	const n = 40
+	cases := make([]workflow.CaseView, n)
+	for i := range cases {
+		cases[i] = w.Open("clerk", workflow.PathApplication, w.Data.People["zhangwei"], categories)
+	}
+	before := w.Counts()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		cut     int
+		replays int
+	)
+	for _, c := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := workflow.Command{Actor: clerk, CaseID: c.ID, Event: workflow.EvSubmitForApproval,
+				ExpectedVersion: c.Version, IdempotencyKey: fmt.Sprint("cut-", c.ID)}
+			for attempt := 0; ; attempt++ {
+				ctx, cancel := w.Ctx, context.CancelFunc(func() {})
+				if attempt < 20 { // then give it all the time it needs
+					// Half the deadlines pass early, the others anywhere in
+					// a command's time under this load, its commit included.
+					limit := 2 * time.Millisecond
+					if rand.IntN(2) == 0 {
+						limit = 100 * time.Millisecond
+					}
+					ctx, cancel = context.WithTimeout(w.Ctx, rand.N(limit))
+				}
+				res, err := w.Engine.Fire(ctx, cmd)
+				expired := ctx.Err() != nil
+				cancel()
+				if err == nil {
+					mu.Lock()
+					if res.Replayed {
+						replays++
+					}
+					mu.Unlock()
+					if res.Case.Version != c.Version+1 || res.Case.State != workflow.AppPendingApproval {
+						t.Errorf("case %d: answered %s at version %d", c.ID, res.Case.State, res.Case.Version)
+					}
+					return
+				}
+				if !expired {
+					t.Errorf("case %d, attempt %d: %v", c.ID, attempt, err)
+					return
+				}
+				mu.Lock()
+				cut++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if cut == 0 {
+		t.Fatal("no command was cut off: the test tested nothing")
+	}
+	t.Logf("%d attempts cut off, %d answers replayed", cut, replays)
+	after := w.Counts()
+	for table, d := range map[string]int{"cases": 0, "events": n, "tasks": n, "documents": 2 * n, "river_job": 2 * n, "idempotency": n} {
+		if after[table]-before[table] != d {
+			t.Errorf("%s: %d → %d, want %+d", table, before[table], after[table], d)
+		}
+	}
+	for _, c := range cases {
+		v, err := w.Engine.CaseView(w.Ctx, clerk, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := 0
+		for _, tk := range v.Tasks {
+			if tk.Status == workflow.TaskOpen {
+				open++
+			}
+		}
+		if v.State != workflow.AppPendingApproval || v.Version != c.Version+1 || len(v.History) != int(v.Version) || open != 1 || len(v.Documents) != 2 {
+			t.Errorf("case %d: %s v%d, %d events, %d open tasks, %d documents", c.ID, v.State, v.Version, len(v.History), open, len(v.Documents))
+		}
+		// The store takes the next command on every case.
+		if _, err := w.Engine.Fire(w.Ctx, workflow.Command{Actor: clerk, CaseID: c.ID, Event: workflow.EvWithdraw, ExpectedVersion: v.Version, Comment: "撤回"}); err != nil {
+			t.Errorf("case %d: the next command: %v", c.ID, err)
+		}
+	}
+}

@@ -222,6 +222,9 @@ func LoadForm(ctx context.Context, engine *workflow.Engine, id int64) (workflow.
 		if err != nil {
 			return err
 		}
+		if doc.CaseData != nil { // the case as the event left it
+			cc.Case.Data, cc.Case.CertificateID = doc.CaseData, doc.CaseCertificateID
+		}
 		ev, err := dt.EventOf(ctx, id)
 		if err != nil {
 			return err

@@ -307,3 +307,41 @@ func TestDocumentsThroughRiver(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestFormShowsTheCaseAsItsEventLeftIt: a document rendered late — here
+// after the application went on to approval, issue and receipt — shows
+// the case (its data and certificate) as the event that queued it left
+// it, not as it is now; a document queued before certflow kept that (no
+// snapshot) shows the case as it is. The person's other certificates and
+// trainings are read as they are (not kept).
+func TestFormShowsTheCaseAsItsEventLeftIt(t *testing.T) {
+	w := newWorld(t)
+	v := w.receive(t)
+	form := func(kind workflow.DocKind) (workflow.Document, documents.Form) {
+		t.Helper()
+		for _, d := range w.documents(t) {
+			if d.CaseID == v.ID && d.Kind == kind {
+				doc, f, err := documents.LoadForm(w.ctx, w.engine, d.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return doc, f
+			}
+		}
+		t.Fatalf("no %s", kind)
+		return workflow.Document{}, documents.Form{}
+	}
+	doc, f := form(workflow.DocCategoryProposal)
+	if a := f.Application; len(a.ProposedCategories) != 2 || len(a.AgreedCategories) != 0 || len(a.ConfirmedCategories) != 0 {
+		t.Errorf("审批表 of submit_for_approval shows %+v: want only the proposal", a)
+	}
+	if _, f := form(workflow.DocReceipt); len(f.Application.ConfirmedCategories) != 2 || f.Certificate.Number != "新0102-2026-0007" {
+		t.Errorf("签收单 of record_receipt shows %+v, certificate %q: want the issued certificate", f.Application, f.Certificate.Number)
+	}
+	if _, err := w.store.DB().ExecContext(w.ctx, `UPDATE documents SET case_data = NULL, case_certificate_id = NULL WHERE id = $1`, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, f := form(workflow.DocCategoryProposal); len(f.Application.AgreedCategories) != 2 || len(f.Application.ConfirmedCategories) != 2 {
+		t.Errorf("审批表 without a snapshot shows %+v: want the case as it is", f.Application)
+	}
+}

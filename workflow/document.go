@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -33,6 +34,12 @@ type Document struct {
 	FileName        string     `json:"file_name,omitempty"`
 	TemplateVersion string     `json:"template_version,omitempty"`
 	StoragePath     string     `json:"-"`
+	// CaseData and CaseCertificateID are the case as the document's event
+	// left it, what the document shows however late it renders. CaseData
+	// is nil for documents queued before certflow kept them (migration
+	// 007): those show the case as it is.
+	CaseData          json.RawMessage `json:"-"`
+	CaseCertificateID int64           `json:"-"`
 }
 
 // RenderedDocument is what rendering adds to a document row.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -11,13 +12,19 @@ import (
 
 var _ workflow.DocumentTx = (*tx)(nil)
 
-const documentCols = `id, case_id, event_id, doc, article, state, error, attempts, created_at, rendered_at, sha256, size, file_name, template_version, storage_path`
+const documentCols = `id, case_id, event_id, doc, article, state, error, attempts, created_at, rendered_at, sha256, size, file_name, template_version, storage_path, case_data, case_certificate_id`
 
 func scanDocument(r interface{ Scan(...any) error }) (workflow.Document, error) {
 	var d workflow.Document
 	var rendered sql.NullTime
+	var caseCert sql.NullInt64
+	var caseData []byte
 	err := r.Scan(&d.ID, &d.CaseID, &d.EventID, &d.Kind, &d.Article, &d.State, &d.Error, &d.Attempts, &d.CreatedAt, &rendered,
-		&d.SHA256, &d.Size, &d.FileName, &d.TemplateVersion, &d.StoragePath)
+		&d.SHA256, &d.Size, &d.FileName, &d.TemplateVersion, &d.StoragePath, &caseData, &caseCert)
+	if caseData != nil {
+		d.CaseData = json.RawMessage(caseData)
+		d.CaseCertificateID = caseCert.Int64
+	}
 	d.CreatedAt = d.CreatedAt.UTC()
 	if rendered.Valid {
 		at := rendered.Time.UTC()

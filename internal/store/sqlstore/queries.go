@@ -582,7 +582,8 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change, p *pipeline) er
 	}
 	for i := range ch.Documents {
 		p.scanRow([]any{&ch.Documents[i].ID}, sqlInsertDocument,
-			ch.Documents[i].CaseID, e.CaseID, e.Seq, ch.Documents[i].Doc, ch.Documents[i].Article, now)
+			ch.Documents[i].CaseID, e.CaseID, e.Seq, ch.Documents[i].Doc, ch.Documents[i].Article, now,
+			string(c.Data), nullID(c.CertificateID)) // the case as this event leaves it
 	}
 	if err := p.run(ctx, t); err != nil {
 		return err
@@ -753,8 +754,8 @@ const (
 		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12) RETURNING id`
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = 'open'`
 	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
-	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at)
-		VALUES ($1, (SELECT id FROM events WHERE case_id = $2 AND seq = $3), $4, $5, 'pending', $6) RETURNING id`
+	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at, case_data, case_certificate_id)
+		VALUES ($1, (SELECT id FROM events WHERE case_id = $2 AND seq = $3), $4, $5, 'pending', $6, $7, $8) RETURNING id`
 	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
 	sqlSaveIdempotency  = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
 	sqlActorByTokenHash = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id

@@ -336,6 +336,9 @@ func applicationPath(family Family) Path {
 				Actors: []Role{RolePrincipal}, NotByPreparer: true, Guards: eligibility, Effect: agreeCategories,
 				Opens:  []TaskSpec{{Kind: TaskSubmitToIssuer, Role: office}},
 				Closes: []TaskKind{TaskApprove},
+				// The 审批表 again, with the categories the leader agreed:
+				// the one that goes to the issuer (Art. 6).
+				Docs: []DocSpec{{DocCategoryProposal, "Art. 6"}},
 			},
 			{
 				Name: EvSendBack, Label: "退回修改", From: []State{AppPendingApproval}, To: AppDraft,

@@ -251,13 +251,17 @@ func TestBatchOverHTTP(t *testing.T) {
 			Items []workflow.Document `json:"items"`
 		}
 		w.do(t, "GET", "/api/v1/cases/"+itoa(c.ID)+"/documents", demo.Token("clerk"), "").decode(t, http.StatusOK, &docs)
+		latest := map[workflow.DocKind]int64{} // the bundle takes the latest form of each kind
+		for _, d := range docs.Items {
+			latest[d.Kind] = d.ID
+		}
 		for _, d := range docs.Items {
 			job := &river.Job[workflow.DocumentJob]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: 3},
 				Args: workflow.DocumentJob{ID: d.ID, CaseID: d.CaseID, Doc: d.Kind}}
 			if err := worker.Work(ctx, job); err != nil {
 				t.Fatalf("%s of case %d: %v", d.Kind, c.ID, err)
 			}
-			if c.ID != batch.ID {
+			if c.ID != batch.ID && latest[d.Kind] == d.ID {
 				r := w.do(t, "GET", "/api/v1/documents/"+itoa(d.ID), demo.Token("clerk"), "")
 				n, err := documents.PageCount(r.body)
 				if err != nil {

@@ -116,9 +116,10 @@ func testHappyPath(t *testing.T, open Opener) {
 	if !certs[0].ValidOn(Today) || certs[0].ValidOn(workflow.MustDate("2031-01-31")) {
 		t.Fatalf("validity of %+v", certs[0])
 	}
-	// 登记表 and 审批表 twice (first submission, resubmission after 退回), 签收单
-	// once; and the platform-entry case's 信息登记表: one River job each.
-	if len(v.Documents) != 5 || w.Counts()["river_job"] != 6 {
+	// 登记表 and 审批表 twice (first submission, resubmission after 退回),
+	// the approved 审批表, 签收单 once; and the platform-entry case's
+	// 信息登记表: one River job each.
+	if len(v.Documents) != 6 || w.Counts()["river_job"] != 7 {
 		t.Fatalf("documents %+v, river jobs %d", v.Documents, w.Counts()["river_job"])
 	}
 	if len(v.History) != 8 || len(v.Allowed) != 0 { // open … receipt; the refused issue left no trace

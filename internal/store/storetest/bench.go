@@ -113,8 +113,8 @@ func benchPlain(b *testing.B, open BenchOpener, clients int) {
 		var params []river.InsertManyParams
 		for _, d := range []workflow.DocKind{workflow.DocRegistrationForm, workflow.DocCategoryProposal} {
 			var id int64
-			if err := tx.QueryRow(`INSERT INTO documents (case_id, event_id, doc, article, state, created_at) VALUES ($1, $2, $3, 'Art. 13', 'pending', $4) RETURNING id`,
-				c.ID, ev, d, now).Scan(&id); err != nil {
+			if err := tx.QueryRow(`INSERT INTO documents (case_id, event_id, doc, article, state, created_at, case_data) VALUES ($1, $2, $3, 'Art. 13', 'pending', $4, $5) RETURNING id`,
+				c.ID, ev, d, now, string(c.Data)).Scan(&id); err != nil {
 				return err
 			}
 			params = append(params, river.InsertManyParams{Args: workflow.DocumentJob{ID: id, CaseID: c.ID, EventID: ev, Doc: d, Article: "Art. 13"}})

@@ -38,6 +38,24 @@ func buildBinary(t *testing.T) string {
 // cleanup and must exit cleanly.
 func startServer(t *testing.T, bin string, database string, extra ...string) string {
 	t.Helper()
+	s := launch(t, bin, database, extra...)
+	t.Cleanup(func() { s.stop(t) })
+	return s.base
+}
+
+// server is a running `certflow serve`.
+type server struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *bytes.Buffer
+	exited chan error
+	done   bool // stopped or killed
+}
+
+// launch starts `certflow serve --addr 127.0.0.1:0 --demo` (and the extra
+// flags) and waits until it listens. Stop it with stop, or kill it.
+func launch(t *testing.T, bin string, database string, extra ...string) *server {
+	t.Helper()
 	renderer := "chromium"
 	if _, err := os.Stat("/usr/bin/chromium"); err != nil && os.Getenv("CI") != "true" {
 		renderer = "none" // documents stay pending; walk skips their download
@@ -47,8 +65,8 @@ func startServer(t *testing.T, bin string, database string, extra ...string) str
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
+	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,29 +79,41 @@ func startServer(t *testing.T, bin string, database string, extra ...string) str
 				addr <- m[1]
 			}
 		}
+		s.exited <- cmd.Wait()
 	}()
-	var base string
 	select {
-	case base = <-addr:
+	case s.base = <-addr:
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatalf("server did not start: %s", stderr.String())
+		t.Fatalf("server did not start: %s", s.stderr.String())
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server exit: %v\n%s", err, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("server did not shut down")
+	return s
+}
+
+// stop sends SIGINT and expects a clean exit.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	s.done = true
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-s.exited:
+		if err != nil {
+			t.Errorf("server exit: %v\n%s", err, s.stderr.String())
 		}
-	})
-	return base
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		t.Errorf("server did not shut down")
+	}
+}
+
+// kill ends the server as a crash would (SIGKILL) and waits for it to go.
+func (s *server) kill() {
+	if s.done {
+		return
+	}
+	s.done = true
+	_ = s.cmd.Process.Kill()
+	<-s.exited
 }
 
 type client struct {

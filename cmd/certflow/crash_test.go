@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,17 +41,7 @@ func TestServeSurvivesKill(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		store := postgres.OpenTest(t) // a fresh schema, skipped without a server (never under CI=true)
-		var schema string
-		if err := store.DB().QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
-			t.Fatal(err)
-		}
-		url := postgres.TestURL()
-		if strings.Contains(url, "?") {
-			url += "&search_path=" + schema
-		} else {
-			url += "?search_path=" + schema
-		}
-		survivesKill(t, bin, url, func() *sql.DB { return store.DB() })
+		survivesKill(t, bin, schemaURL(t, store), func() *sql.DB { return store.DB() })
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"certflow/internal/demo"
 	"certflow/internal/store/postgres"
+	"certflow/internal/store/sqlstore"
 )
 
 // buildBinary builds the real certflow binary once per test run.
@@ -301,19 +302,24 @@ func TestServeEndToEndSQLite(t *testing.T) {
 	walk(t, base)
 }
 
-func TestServeEndToEndPostgres(t *testing.T) {
-	store := postgres.OpenTest(t) // a fresh schema, skipped without a server (never under CI=true)
-	_ = store
+// schemaURL is the test database's URL with store's schema as the
+// search path: what certflow is given to run on that schema alone.
+func schemaURL(t *testing.T, store *sqlstore.Store) string {
+	t.Helper()
 	var schema string
 	if err := store.DB().QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
 		t.Fatal(err)
 	}
 	url := postgres.TestURL()
 	if strings.Contains(url, "?") {
-		url += "&search_path=" + schema
-	} else {
-		url += "?search_path=" + schema
+		return url + "&search_path=" + schema
 	}
+	return url + "?search_path=" + schema
+}
+
+func TestServeEndToEndPostgres(t *testing.T) {
+	store := postgres.OpenTest(t) // a fresh schema, skipped without a server (never under CI=true)
+	url := schemaURL(t, store)
 	// The schema is migrated but empty: serve --demo loads the demo data.
 	bin := buildBinary(t)
 	base := startServer(t, bin, url)

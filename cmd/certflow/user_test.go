@@ -42,17 +42,7 @@ func userDatabases(t *testing.T) map[string]string {
 	if _, err := demo.Load(ctx, pg, workflow.DateOf(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	var schema string
-	if err := pg.DB().QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	url := postgres.TestURL()
-	if strings.Contains(url, "?") {
-		url += "&search_path=" + schema
-	} else {
-		url += "?search_path=" + schema
-	}
-	out["postgres"] = url
+	out["postgres"] = schemaURL(t, pg)
 	return out
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -13,44 +14,92 @@ import (
 
 // testCanceledCommands: commands cut off at any point — the client's
 // deadline passing before, during or after the commit — and retried with
-// their Idempotency-Key, as a client that saw no answer does, leave every
-// case with exactly one transition and all of its rows, and the store
-// fit for the next command. Promise 3 under cancellation.
+// their Idempotency-Key, as a client that saw no answer does, open every
+// case once, leave it with exactly one transition and all of its rows,
+// and the store fit for the next command. Promise 3 under cancellation.
 func testCanceledCommands(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
 	clerk := w.Actor("clerk")
 	const n = 40
-	cases := make([]workflow.CaseView, n)
-	for i := range cases {
-		cases[i] = w.Open("clerk", workflow.PathApplication, w.Data.People["zhangwei"], categories)
-	}
-	before := w.Counts()
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		cut     int
 		replays int
 	)
+	// attempt runs one try of a command with a deadline that passes
+	// early for half the tries and anywhere in a command's time under this
+	// load, its commit included, for the others; after 20 tries it gets
+	// all the time it needs. It reports whether the deadline cut it off.
+	attempt := func(i int, try func(ctx context.Context) error) (cutOff bool, err error) {
+		ctx, cancel := w.Ctx, context.CancelFunc(func() {})
+		if i < 20 {
+			limit := 2 * time.Millisecond
+			if rand.IntN(2) == 0 {
+				limit = 100 * time.Millisecond
+			}
+			ctx, cancel = context.WithTimeout(w.Ctx, rand.N(limit))
+		}
+		defer cancel()
+		err = try(ctx)
+		if err != nil && ctx.Err() != nil {
+			mu.Lock()
+			cut++
+			mu.Unlock()
+			return true, err
+		}
+		return false, err
+	}
+
+	// Opening: each case once, however often its opening is cut off.
+	before := w.Counts()
+	cases := make([]workflow.CaseView, n)
+	for i := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.Data.People["zhangwei"],
+				Data: json.RawMessage(categories), IdempotencyKey: fmt.Sprint("open-cut-", i)}
+			for try := 0; ; try++ {
+				cutOff, err := attempt(try, func(ctx context.Context) (err error) {
+					cases[i], err = w.Engine.OpenCase(ctx, clerk, in)
+					return err
+				})
+				if cutOff {
+					continue
+				}
+				if err != nil {
+					t.Errorf("opening %d, try %d: %v", i, try, err)
+				}
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	after := w.Counts()
+	for table, d := range map[string]int{"cases": n, "events": n, "idempotency": n} {
+		if after[table]-before[table] != d {
+			t.Fatalf("opening: %s %d → %d, want %+d", table, before[table], after[table], d)
+		}
+	}
+
+	// Firing: one transition per case.
+	before = after
 	for _, c := range cases {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			cmd := workflow.Command{Actor: clerk, CaseID: c.ID, Event: workflow.EvSubmitForApproval,
 				ExpectedVersion: c.Version, IdempotencyKey: fmt.Sprint("cut-", c.ID)}
-			for attempt := 0; ; attempt++ {
-				ctx, cancel := w.Ctx, context.CancelFunc(func() {})
-				if attempt < 20 { // then give it all the time it needs
-					// Half the deadlines pass early, the others anywhere in
-					// a command's time under this load, its commit included.
-					limit := 2 * time.Millisecond
-					if rand.IntN(2) == 0 {
-						limit = 100 * time.Millisecond
-					}
-					ctx, cancel = context.WithTimeout(w.Ctx, rand.N(limit))
-				}
-				res, err := w.Engine.Fire(ctx, cmd)
-				expired := ctx.Err() != nil
-				cancel()
+			for try := 0; ; try++ {
+				var res workflow.Result
+				cutOff, err := attempt(try, func(ctx context.Context) (err error) {
+					res, err = w.Engine.Fire(ctx, cmd)
+					return err
+				})
 				if err == nil {
 					mu.Lock()
 					if res.Replayed {
@@ -62,13 +111,10 @@ func testCanceledCommands(t *testing.T, open Opener) {
 					}
 					return
 				}
-				if !expired {
-					t.Errorf("case %d, attempt %d: %v", c.ID, attempt, err)
+				if !cutOff {
+					t.Errorf("case %d, try %d: %v", c.ID, try, err)
 					return
 				}
-				mu.Lock()
-				cut++
-				mu.Unlock()
 			}
 		}()
 	}
@@ -80,7 +126,7 @@ func testCanceledCommands(t *testing.T, open Opener) {
 		t.Fatal("no command was cut off: the test tested nothing")
 	}
 	t.Logf("%d attempts cut off, %d answers replayed", cut, replays)
-	after := w.Counts()
+	after = w.Counts()
 	for table, d := range map[string]int{"cases": 0, "events": n, "tasks": n, "documents": 2 * n, "river_job": 2 * n, "idempotency": n} {
 		if after[table]-before[table] != d {
 			t.Errorf("%s: %d → %d, want %+d", table, before[table], after[table], d)

@@ -61,11 +61,12 @@ func survivesKill(t *testing.T, bin, database string, open func() *sql.DB) {
 	}
 
 	// submit sends case id's submission until it is answered; a
-	// connection refused or cut (the server down) is tried again.
+	// connection refused or cut (the server down) is tried again, for a
+	// minute at most.
 	var answered, cut atomic.Int64
 	submit := func(id int64) (int, []byte) {
 		body, _ := json.Marshal(map[string]any{"event": "submit_for_approval", "expected_version": 1})
-		for {
+		for giveUp := time.Now().Add(time.Minute); time.Now().Before(giveUp); {
 			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/cases/%d/events", base.Load(), id), bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+demo.Token("clerk"))
 			req.Header.Set("Content-Type", "application/json")
@@ -82,6 +83,7 @@ func survivesKill(t *testing.T, bin, database string, open func() *sql.DB) {
 			cut.Add(1)
 			time.Sleep(20 * time.Millisecond)
 		}
+		return 0, []byte("no answer within a minute")
 	}
 	var wg sync.WaitGroup
 	results := make([]struct {

@@ -106,8 +106,8 @@ func benchPlain(b *testing.B, open BenchOpener, clients int) {
 		if _, err := tx.Exec(`UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = 'open'`, now, c.ID, workflow.TaskRevise); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`INSERT INTO tasks (case_id, kind, role, org_unit_id, status, created_at) VALUES ($1, $2, $3, $4, 'open', $5)`,
-			c.ID, workflow.TaskApprove, workflow.RolePrincipal, c.OrgUnitID, now); err != nil {
+		if _, err := tx.Exec(`INSERT INTO tasks (case_id, kind, role, org_unit_id, status, created_at, path, subject_person_id, preparer_user_id) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8)`,
+			c.ID, workflow.TaskApprove, workflow.RolePrincipal, c.OrgUnitID, now, c.Path, c.PersonID, c.Preparer); err != nil {
 			return err
 		}
 		var params []river.InsertManyParams

@@ -123,14 +123,14 @@ func survivesKill(t *testing.T, bin, database string, open func() *sql.DB) {
 			t.Errorf("case %d answered %s v%d (%v)", id, v.State, v.Version, err)
 		}
 		c.do("clerk", "GET", fmt.Sprintf("/api/v1/cases/%d", id), nil, http.StatusOK, &v)
-		open := 0
+		nOpen := 0
 		for _, tk := range v.Tasks {
 			if tk.Status == "open" {
-				open++
+				nOpen++
 			}
 		}
-		if v.State != "pending_approval" || v.Version != 2 || len(v.History) != 2 || open != 1 {
-			t.Errorf("case %d: %s v%d, %d events, %d open tasks", id, v.State, v.Version, len(v.History), open)
+		if v.State != "pending_approval" || v.Version != 2 || len(v.History) != 2 || nOpen != 1 {
+			t.Errorf("case %d: %s v%d, %d events, %d open tasks", id, v.State, v.Version, len(v.History), nOpen)
 		}
 	}
 	srv.stop(t)

@@ -137,14 +137,14 @@ func testCanceledCommands(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		open := 0
+		nOpen := 0
 		for _, tk := range v.Tasks {
 			if tk.Status == workflow.TaskOpen {
-				open++
+				nOpen++
 			}
 		}
-		if v.State != workflow.AppPendingApproval || v.Version != c.Version+1 || len(v.History) != int(v.Version) || open != 1 || len(v.Documents) != 2 {
-			t.Errorf("case %d: %s v%d, %d events, %d open tasks, %d documents", c.ID, v.State, v.Version, len(v.History), open, len(v.Documents))
+		if v.State != workflow.AppPendingApproval || v.Version != c.Version+1 || len(v.History) != int(v.Version) || nOpen != 1 || len(v.Documents) != 2 {
+			t.Errorf("case %d: %s v%d, %d events, %d open tasks, %d documents", c.ID, v.State, v.Version, len(v.History), nOpen, len(v.Documents))
 		}
 		// The store takes the next command on every case.
 		if _, err := w.Engine.Fire(w.Ctx, workflow.Command{Actor: clerk, CaseID: c.ID, Event: workflow.EvWithdraw, ExpectedVersion: v.Version, Comment: "撤回"}); err != nil {

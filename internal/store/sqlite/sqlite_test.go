@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/riverqueue/river"
@@ -59,3 +61,31 @@ func BenchmarkFire(b *testing.B) {
 func BenchmarkSupervision(b *testing.B) { storetest.BenchSupervision(b, open) }
 
 func BenchmarkInbox(b *testing.B) { storetest.BenchInbox(b, open) }
+
+// TestIndexedStatements: each hot statement's plan uses an index it is
+// written for, with no statistics.
+func TestIndexedStatements(t *testing.T) {
+	index := regexp.MustCompile(`USING (?:COVERING )?INDEX (\w+)`)
+	storetest.IndexedStatements(t, open, func(t *testing.T, s *sqlstore.Store, sql string) []string {
+		rows, err := s.DB().Query("EXPLAIN QUERY PLAN "+sql, make([]any, strings.Count(sql, "$"))...)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		defer rows.Close()
+		var used []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			if m := index.FindStringSubmatch(detail); m != nil {
+				used = append(used, m[1])
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return used
+	})
+}

@@ -353,7 +353,7 @@ func applicationPath(family Family) Path {
 			},
 			{
 				Name: EvWithdraw, Label: "撤回", From: []State{AppDraft, AppPendingApproval}, To: AppWithdrawn,
-				Actors: []Role{office}, CommentRequired: true,
+				Actors: []Role{office}, ByPreparer: true, CommentRequired: true,
 				Closes: []TaskKind{TaskApprove, TaskRevise},
 			},
 			{

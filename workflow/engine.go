@@ -268,6 +268,9 @@ func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
 	if def.NotByPreparer && c.Preparer == actor.UserID {
 		return fmt.Errorf("%w: the preparer of a case may not %s it", ErrForbidden, def.Name)
 	}
+	if def.ByPreparer && c.Preparer != actor.UserID && (actor.delegator == nil || actor.delegator.UserID != c.Preparer) {
+		return fmt.Errorf("%w: only the preparer of a case, or their deputy, may %s it", ErrForbidden, def.Name)
+	}
 	for _, r := range def.Actors {
 		if actor.Has(r, c.OrgUnitID) || def.Scoped && actor.HasRole(r) {
 			return nil

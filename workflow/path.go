@@ -92,6 +92,10 @@ type EventDef struct {
 	// NotByPreparer: the user who prepared the case may not fire it
 	// (separation of duties: nobody approves their own application).
 	NotByPreparer bool
+	// ByPreparer: only the user who prepared the case — its initiator —
+	// fires it, or whoever stands in for them (撤回: the initiator
+	// withdraws what they sent, before any decision).
+	ByPreparer bool
 	// ByHolder: the certificate holder may fire it on their own case (a
 	// loss report, Art. 19), which otherwise nobody may.
 	ByHolder bool

@@ -438,6 +438,7 @@ type workflowEvent struct {
 	To              workflow.State     `json:"to" openapi:"required"`
 	Actors          []workflow.Role    `json:"actors" openapi:"required"`
 	NotByPreparer   bool               `json:"not_by_preparer"`
+	ByPreparer      bool               `json:"by_preparer"`
 	CommentRequired bool               `json:"comment_required"`
 	// GuardArticles are the articles the event's guards cite, in table
 	// order, without repeats.
@@ -469,7 +470,7 @@ func describePath(p *workflow.Path) workflowPath {
 	for i := range p.Events {
 		e := &p.Events[i]
 		ev := workflowEvent{Name: e.Name, Label: e.Label, From: slices.Clone(e.From), To: e.To, Actors: slices.Clone(e.Actors),
-			NotByPreparer: e.NotByPreparer, CommentRequired: e.CommentRequired,
+			NotByPreparer: e.NotByPreparer, ByPreparer: e.ByPreparer, CommentRequired: e.CommentRequired,
 			GuardArticles: []string{}, Docs: []workflowDoc{}, Opens: []workflowTask{}, Closes: slices.Clone(e.Closes)}
 		for _, g := range e.Guards {
 			if !slices.Contains(ev.GuardArticles, g.Article) {

@@ -417,7 +417,7 @@ func TestSendBackToPreparer(t *testing.T) {
 			f.do(t, "POST", claim, clerk2Token, "").problemOf(t, http.StatusConflict, claim)
 			events := "/api/v1/cases/" + itoa(c.ID) + "/events"
 			f.do(t, "POST", events, clerk2Token, `{"event":"submit_for_approval","expected_version":`+itoa(c.Version)+`}`).problemOf(t, http.StatusConflict, events)
-			f.do(t, "POST", events, clerk2Token, `{"event":"withdraw","expected_version":`+itoa(c.Version)+`,"comment":"x"}`).problemOf(t, http.StatusConflict, events)
+			f.do(t, "POST", events, clerk2Token, `{"event":"withdraw","expected_version":`+itoa(c.Version)+`,"comment":"x"}`).problemOf(t, http.StatusForbidden, events) // 撤回 is the preparer's
 			// The preparer may pass it on (转交) or resubmit.
 			var v workflow.CaseView
 			f.do(t, "POST", events, clerkToken, `{"event":"submit_for_approval","expected_version":`+itoa(c.Version)+`}`).decode(t, http.StatusOK, &v)

@@ -186,6 +186,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Loss", func(t *testing.T) { testLoss(t, open) })
 	t.Run("Complaint", func(t *testing.T) { testComplaint(t, open) })
 	t.Run("Inbox", func(t *testing.T) { testInbox(t, open) })
+	t.Run("Withdraw", func(t *testing.T) { testWithdraw(t, open) })
 	t.Run("Validity", func(t *testing.T) { testValidity(t, open) })
 	t.Run("Deadlines", func(t *testing.T) { testDeadlines(t, open) })
 	t.Run("Scenario", func(t *testing.T) { testScenario(t, open) })

@@ -1245,11 +1245,42 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 		if !inLine {
 			return noDeputy
 		}
+		// A deputy stands in with the delegator's authority; an officer,
+		// who holds none of an office's, is nobody's (as with copies).
+		if !slices.ContainsFunc(dep.Roles, func(b RoleBinding) bool { return b.Role != RoleOfficer }) {
+			return Invalid("deputy_user_id", fmt.Sprintf("%s holds no office role: an officer stands in for nobody", dep.Name))
+		}
+		if prior, err := overlapping(ctx, it, &d); err != nil || prior != nil {
+			if err == nil {
+				err = fmt.Errorf("%w: delegation %d already names %s from %s to %s; revoke it first", ErrConflict, prior.ID, dep.Name, prior.StartsOn, prior.EndsOn)
+			}
+			return err
+		}
 		d.DeputyName = dep.Name
 		return it.CreateDelegation(ctx, &d)
 	})
 	d.Active = d.activeOn(today)
 	return d, err
+}
+
+// overlapping returns the delegator's unrevoked delegation to the same
+// deputy whose days meet d's, if there is one: a second adds nothing but
+// a second row to revoke.
+func overlapping(ctx context.Context, it InboxTx, d *Delegation) (*Delegation, error) {
+	for after := int64(0); ; {
+		page, err := it.Delegations(ctx, d.DelegatorID, after, 200)
+		if err != nil || len(page) == 0 {
+			return nil, err
+		}
+		for i := range page {
+			p := &page[i]
+			if p.DelegatorID == d.DelegatorID && p.DeputyID == d.DeputyID && p.RevokedAt == nil &&
+				!p.EndsOn.Before(d.StartsOn) && !d.EndsOn.Before(p.StartsOn) {
+				return p, nil
+			}
+		}
+		after = page[len(page)-1].ID
+	}
 }
 
 func (d *Delegation) activeOn(day Date) bool {

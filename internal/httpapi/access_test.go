@@ -56,10 +56,11 @@ var matrixCallers = []matrixCaller{
 // matrix is the fixture with the objects the cells point at.
 type matrix struct {
 	*fixture
-	ctx    context.Context
-	users  map[string]int64
-	actors map[string]*workflow.Actor
-	seq    int
+	ctx         context.Context
+	users       map[string]int64
+	actors      map[string]*workflow.Actor
+	seq         int
+	delegations int // made by delegation, each on a day of its own
 
 	otherBiz int64 // 克拉玛依's enforcement unit
 
@@ -387,7 +388,11 @@ func (m *matrix) reminder(t *testing.T, c workflow.CaseView, unit int64, message
 // delegation is a fresh delegation of the principal leader to the second.
 func (m *matrix) delegation(t *testing.T) int64 {
 	t.Helper()
-	d, err := m.engine.CreateDelegation(m.ctx, m.as(t, "principal"), workflow.DelegationInput{DeputyID: m.principal2, EndsOn: workflow.MustDate("2026-03-20")})
+	// A day of its own each time: a second delegation whose days meet a
+	// running one's is refused.
+	m.delegations++
+	day := workflow.MustDate("2026-04-01").AddDays(m.delegations)
+	d, err := m.engine.CreateDelegation(m.ctx, m.as(t, "principal"), workflow.DelegationInput{DeputyID: m.principal2, StartsOn: day, EndsOn: day})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,9 @@ func cursor(r *http.Request) (after int64, limit int, err error) {
 
 // oneOf checks the optional query parameter name against the allowed values.
 func oneOf[T ~string](r *http.Request, name string, allowed []T) (T, error) {
+	if vs := r.URL.Query()[name]; len(vs) > 1 {
+		return "", badRequest(name, "%s: given %d times; a filter takes one value", name, len(vs))
+	}
 	v := T(r.URL.Query().Get(name))
 	if v == "" || slices.Contains(allowed, v) {
 		return v, nil

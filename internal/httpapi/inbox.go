@@ -12,13 +12,17 @@ import (
 // badges of the whole inbox (workflow.Engine.Inbox).
 func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := workflow.InboxFilter{State: workflow.State(q.Get("state")), Kind: workflow.TaskKind(q.Get("kind")), Cursor: q.Get("cursor"), Limit: workflow.DefaultInboxLimit}
+	f := workflow.InboxFilter{Cursor: q.Get("cursor"), Limit: workflow.DefaultInboxLimit}
 	var err error
-	var names []workflow.PathName
-	for _, p := range a.engine.Paths() {
-		names = append(names, p.Name)
+	if f.Path, err = oneOf(r, "path", typed[workflow.PathName](a.names.paths)); err != nil {
+		a.writeError(w, r, err)
+		return
 	}
-	if f.Path, err = oneOf(r, "path", names); err != nil {
+	if f.State, err = oneOf(r, "state", typed[workflow.State](a.names.states)); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.Kind, err = oneOf(r, "kind", typed[workflow.TaskKind](a.names.tasks)); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -41,8 +45,10 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s := q.Get("overdue"); s != "" {
-		if f.Overdue, err = strconv.ParseBool(s); err != nil {
-			a.writeError(w, r, badRequest("overdue", "overdue: %q is not true or false", s))
+		// A filter, not a choice of two lists: true keeps the overdue
+		// tasks; leaving it out keeps every task.
+		if f.Overdue, err = strconv.ParseBool(s); err != nil || !f.Overdue {
+			a.writeError(w, r, badRequest("overdue", "overdue: %q: only true filters (the overdue tasks); leave it out for every task", s))
 			return
 		}
 	}
@@ -58,6 +64,15 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, page)
+}
+
+// typed converts names to their string type.
+func typed[T ~string](names []string) []T {
+	out := make([]T, len(names))
+	for i, n := range names {
+		out[i] = T(n)
+	}
+	return out
 }
 
 // decodeOptionalBody is decodeBody for requests whose body may be left out.

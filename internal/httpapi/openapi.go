@@ -448,7 +448,7 @@ func buildOpenAPI() ([]byte, error) {
 				query("kind", "only tasks of this kind", schema(reflect.TypeFor[workflow.TaskKind]())),
 				idQuery("org_unit_id", "only tasks of this department"),
 				query("due_before", "only tasks due before this date", obj{"type": "string", "format": "date"}),
-				query("overdue", "only tasks past their due date", obj{"type": "boolean"}),
+				query("overdue", "true: only tasks past their due date (false is refused; leave it out for every task)", obj{"type": "boolean", "const": true}),
 				query("claimed", "me: held by the caller (or a delegator); none: nobody holds them; others: someone else does",
 					obj{"type": "string", "enum": strs(workflow.ClaimFilters)}),
 				query("sort", "due (default; no due date last), priority (urged first, then due), age (oldest first)",

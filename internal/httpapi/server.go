@@ -28,6 +28,7 @@ type api struct {
 	log      *slog.Logger
 	router   *chi.Mux
 	openapi  []byte        // the OpenAPI document, built once
+	names    tableEnums    // the engine's paths, states and task kinds, for filters
 	public   *publicIntake // nil: the public complaint intake answers 503
 	sessions *sessions     // web sessions and password logins: session.go
 }
@@ -44,7 +45,7 @@ func newAPI(engine *workflow.Engine, logger *slog.Logger) *api {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &api{engine: engine, log: logger}
+	a := &api{engine: engine, log: logger, names: enginePaths(engine)}
 	doc, err := buildOpenAPI()
 	if err != nil {
 		// The document is built from static tables; failing here is a bug
@@ -227,4 +228,13 @@ func (a *api) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(a.openapi)
+}
+
+// enginePaths collects the names of engine's path tables.
+func enginePaths(engine *workflow.Engine) tableEnums {
+	var paths []workflow.Path
+	for _, p := range engine.Paths() {
+		paths = append(paths, *p)
+	}
+	return collectTableEnums(paths)
 }

@@ -750,10 +750,9 @@ func testInboxDelegation(t *testing.T, open Opener) {
 
 	t.Run("deputy with a conflict is refused", func(t *testing.T) {
 		w.T = t
-		delegate("leader", "officer", Today, week) // 张伟
-		delegate("leader", "lina", Today, week)
+		delegate("leader", "lina", Today, week) // a legal clerk, and 李娜 the officer
 		delegate("clerk-leader", "region-hr", Today, week)
-		own := w.Open("clerk", workflow.PathApplication, w.Data.People["zhangwei"], categories)
+		own := w.Open("clerk", workflow.PathApplication, w.Data.People["lina"], categories)
 		own = w.MustFire("clerk", own, workflow.EvSubmitForApproval, "", "")
 		byLina := w.pending("lina")
 		byClerkLeader := w.pending("clerk-leader")
@@ -761,7 +760,7 @@ func testInboxDelegation(t *testing.T, open Opener) {
 			name, deputy, delegator string
 			c                       workflow.CaseView
 		}{
-			{"own certificate", "officer", "leader", own},
+			{"own certificate", "lina", "leader", own},
 			{"application the deputy prepared", "lina", "leader", byLina},
 			{"application the delegator prepared", "region-hr", "clerk-leader", byClerkLeader},
 		} {
@@ -799,17 +798,23 @@ func testInboxDelegation(t *testing.T, open Opener) {
 			{"backwards", "leader", workflow.DelegationInput{DeputyID: id("deputy"), StartsOn: week, EndsOn: Today}, isInputOn("ends_on")},
 			{"too long", "leader", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: Today.AddDays(400)}, isInputOn("ends_on")},
 			{"nothing to delegate", "officer", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: week}, isForbidden},
+			{"to an officer", "leader", workflow.DelegationInput{DeputyID: id("officer"), EndsOn: week}, isInputOn("deputy_user_id")},
+			{"again, the days meeting", "leader", workflow.DelegationInput{DeputyID: id("hr"), StartsOn: week, EndsOn: week.AddDays(3)}, isConflict},
 		} {
 			w.refused(t, tc.name, func() error { _, err := w.Engine.CreateDelegation(w.Ctx, w.Actor(tc.from), tc.in); return err }, tc.want)
 		}
 		w.refused(t, "on behalf of oneself", func() error { _, err := w.fireFor("leader", "leader", p2, workflow.EvReject, "x"); return err }, isInput)
 		ds, err := w.Engine.Delegations(w.Ctx, w.Actor("leader"), 0, 50)
-		if err != nil || len(ds) != 5 {
+		if err != nil || len(ds) != 4 {
 			t.Fatalf("the leader's delegations: %d %v", len(ds), err)
 		}
 		got, _ := w.Engine.Delegations(w.Ctx, w.Actor("hr"), 0, 50)
 		if len(got) != 1 || !got[0].Active || got[0].DelegatorName != "leader" {
 			t.Fatalf("hr's delegations %+v", got)
+		}
+		// The next absence, after the running one ends, is a delegation of its own.
+		if d := delegate("leader", "hr", week.AddDays(1), week.AddDays(5)); d.Active {
+			t.Fatalf("a later delegation runs today: %+v", d)
 		}
 	})
 

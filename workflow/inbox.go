@@ -1267,9 +1267,10 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 // deputy whose days meet d's, if there is one: a second adds nothing but
 // a second row to revoke.
 func overlapping(ctx context.Context, it InboxTx, d *Delegation) (*Delegation, error) {
+	const size = 200
 	for after := int64(0); ; {
-		page, err := it.Delegations(ctx, d.DelegatorID, after, 200)
-		if err != nil || len(page) == 0 {
+		page, err := it.Delegations(ctx, d.DelegatorID, after, size)
+		if err != nil {
 			return nil, err
 		}
 		for i := range page {
@@ -1278,6 +1279,9 @@ func overlapping(ctx context.Context, it InboxTx, d *Delegation) (*Delegation, e
 				!p.EndsOn.Before(d.StartsOn) && !d.EndsOn.Before(p.StartsOn) {
 				return p, nil
 			}
+		}
+		if len(page) < size {
+			return nil, nil
 		}
 		after = page[len(page)-1].ID
 	}

@@ -96,7 +96,7 @@ func TestInboxAPI(t *testing.T) {
 			"sort=random": "sort", "claimed=maybe": "claimed", "path=nowhere": "path", "due_before=2026-13-01": "due_before",
 			"overdue=maybe": "overdue", "limit=0": "limit", "cursor=@@": "cursor", "org_unit_id=x": "org_unit_id",
 			"sort=due&cursor=" + page1.NextCursor: "cursor",
-			"overdue=false": "overdue", "state=nowhere": "state", "kind=bogus": "kind",
+			"overdue=false":                       "overdue", "state=nowhere": "state", "kind=bogus": "kind",
 			"path=complaint&path=platform_entry": "path",
 		} {
 			if p := f.do(t, "GET", "/api/v1/inbox?"+query, principalToken, "").problemOf(t, http.StatusBadRequest, "/api/v1/inbox"); p.Field != field {

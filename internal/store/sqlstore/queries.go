@@ -756,7 +756,8 @@ const (
 	// every open task, as cheap as tasks_case. PostgreSQL kept that generic
 	// plan for the connection's life: 0.2–0.3 ms per transition, growing
 	// with the open tasks. A bound status proves no partial index's
-	// predicate, so tasks_case is the one index left (IndexedStatements).
+	// predicate, so tasks_case is left (and, for a certificate's tasks,
+	// tasks_certificate): IndexedStatements.
 	sqlCloseTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = $4`
 	sqlOpenTask   = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id, assignee_user_id, assigned_at)
 		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12) RETURNING id`

@@ -140,19 +140,14 @@ func (t *lazyTx) Conn() *pgx.Conn { return t.conn.Conn() }
 
 // Commit commits what the transaction did; one that sent nothing has
 // nothing to commit.
-func (t *lazyTx) Commit(ctx context.Context) error {
-	if t.done {
-		return pgx.ErrTxClosed
-	}
-	defer t.release()
-	if t.tx == nil {
-		return nil
-	}
-	return t.tx.Commit(ctx)
-}
+func (t *lazyTx) Commit(ctx context.Context) error { return t.end(ctx, pgx.Tx.Commit) }
 
 // Rollback ends the transaction; one that sent nothing needs no ROLLBACK.
-func (t *lazyTx) Rollback(ctx context.Context) error {
+func (t *lazyTx) Rollback(ctx context.Context) error { return t.end(ctx, pgx.Tx.Rollback) }
+
+// end ends the begun transaction with how (pgx's Commit or Rollback) and
+// gives the connection back.
+func (t *lazyTx) end(ctx context.Context, how func(pgx.Tx, context.Context) error) error {
 	if t.done {
 		return pgx.ErrTxClosed
 	}
@@ -160,7 +155,7 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 	if t.tx == nil {
 		return nil
 	}
-	return t.tx.Rollback(ctx)
+	return how(t.tx, ctx)
 }
 
 // release gives the connection back; the pool closes one still inside a

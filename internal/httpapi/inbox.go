@@ -14,15 +14,15 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := workflow.InboxFilter{Cursor: q.Get("cursor"), Limit: workflow.DefaultInboxLimit}
 	var err error
-	if f.Path, err = oneOf(r, "path", typed[workflow.PathName](a.names.paths)); err != nil {
+	if f.Path, err = oneOf(r, "path", a.filters.paths); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	if f.State, err = oneOf(r, "state", typed[workflow.State](a.names.states)); err != nil {
+	if f.State, err = oneOf(r, "state", a.filters.states); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	if f.Kind, err = oneOf(r, "kind", typed[workflow.TaskKind](a.names.tasks)); err != nil {
+	if f.Kind, err = oneOf(r, "kind", a.filters.kinds); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

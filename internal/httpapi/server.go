@@ -28,7 +28,7 @@ type api struct {
 	log      *slog.Logger
 	router   *chi.Mux
 	openapi  []byte        // the OpenAPI document, built once
-	names    tableEnums    // the engine's paths, states and task kinds, for filters
+	filters  filterNames   // what the inbox's path, state and kind filters accept
 	public   *publicIntake // nil: the public complaint intake answers 503
 	sessions *sessions     // web sessions and password logins: session.go
 }
@@ -45,7 +45,7 @@ func newAPI(engine *workflow.Engine, logger *slog.Logger) *api {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	a := &api{engine: engine, log: logger, names: enginePaths(engine)}
+	a := &api{engine: engine, log: logger, filters: newFilterNames(engine)}
 	doc, err := buildOpenAPI()
 	if err != nil {
 		// The document is built from static tables; failing here is a bug
@@ -230,11 +230,18 @@ func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(a.openapi)
 }
 
-// enginePaths collects the names of engine's path tables.
-func enginePaths(engine *workflow.Engine) tableEnums {
+// filterNames are the names engine's path tables use, typed for oneOf.
+type filterNames struct {
+	paths  []workflow.PathName
+	states []workflow.State
+	kinds  []workflow.TaskKind
+}
+
+func newFilterNames(engine *workflow.Engine) filterNames {
 	var paths []workflow.Path
 	for _, p := range engine.Paths() {
 		paths = append(paths, *p)
 	}
-	return collectTableEnums(paths)
+	te := collectTableEnums(paths)
+	return filterNames{typed[workflow.PathName](te.paths), typed[workflow.State](te.states), typed[workflow.TaskKind](te.tasks)}
 }

@@ -26,7 +26,7 @@ var ErrContentLost = errors.New("documents: stored PDF lost")
 // client.
 func StoredPDF(ctx context.Context, tx workflow.Tx, d workflow.Document) ([]byte, error) {
 	if d.State != workflow.DocRendered {
-		return nil, fmt.Errorf("%w: document %d (%s) is %s, not rendered", workflow.ErrConflict, d.ID, d.Title, d.State)
+		return nil, fmt.Errorf("%w: document %d (%s) is %s, not rendered", workflow.ErrNotReady, d.ID, d.Title, d.State)
 	}
 	var pdf []byte
 	if d.StoragePath != "" {

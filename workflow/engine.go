@@ -363,7 +363,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 			return err
 		}
 		if cmd.ExpectedVersion != c.Version {
-			return fmt.Errorf("%w: case %d is at version %d, not %d", ErrConflict, c.ID, c.Version, cmd.ExpectedVersion)
+			return fmt.Errorf("%w: case %d is at version %d, not %d", ErrStale, c.ID, c.Version, cmd.ExpectedVersion)
 		}
 		cmd.Comment = strings.TrimSpace(cmd.Comment)
 		if def.CommentRequired && cmd.Comment == "" {
@@ -794,7 +794,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 
 // errDuplicateKey is what a store returns (wrapped in ErrConflict) when a
 // concurrent request saved the same idempotency key first.
-var errDuplicateKey = fmt.Errorf("%w: idempotency key in use", ErrConflict)
+var errDuplicateKey = fmt.Errorf("%w: idempotency key in use", ErrDuplicate)
 
 // ErrDuplicateIdempotencyKey lets stores report errDuplicateKey.
 var ErrDuplicateIdempotencyKey = errDuplicateKey
@@ -845,7 +845,7 @@ func (e *Engine) replayOutside(ctx context.Context, user int64, key, fp string, 
 	return e.store.View(ctx, func(tx Tx) error {
 		done, err := replay(ctx, tx, user, key, fp, out)
 		if err == nil && !done {
-			err = fmt.Errorf("%w: idempotency key %q vanished", ErrConflict, key)
+			err = fmt.Errorf("%w: idempotency key %q vanished", ErrStale, key)
 		}
 		return err
 	})

@@ -19,6 +19,31 @@ var (
 	ErrUnauthenticated = errors.New("workflow: unauthenticated")
 )
 
+// The kinds of ErrConflict, which the API answers each with its own problem
+// type and title. errors.Is(err, ErrConflict) holds for every one of them,
+// and their text is ErrConflict's, so wrapping one reads as before.
+var (
+	// ErrStale: the object changed since the version the caller read, or a
+	// concurrent transaction changed it first; reading it again and
+	// retrying may succeed.
+	ErrStale error = &conflictKind{"stale"}
+	// ErrTaskHeld: the task is held by someone else, not held at all, or
+	// already closed.
+	ErrTaskHeld error = &conflictKind{"task"}
+	// ErrDuplicate: what the request would create exists already, or its
+	// idempotency key is taken by a request still running.
+	ErrDuplicate error = &conflictKind{"duplicate"}
+	// ErrNotReady: the document asked for is not rendered (yet).
+	ErrNotReady error = &conflictKind{"not ready"}
+)
+
+// conflictKind is one kind of ErrConflict; kind tells them apart when
+// printed with %#v.
+type conflictKind struct{ kind string }
+
+func (k *conflictKind) Error() string        { return ErrConflict.Error() }
+func (k *conflictKind) Is(target error) bool { return target == ErrConflict }
+
 // InvalidTransitionError says an event is not allowed in the case's state.
 type InvalidTransitionError struct {
 	Event EventName

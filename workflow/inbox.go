@@ -530,7 +530,7 @@ func checkClaims(tasks []Task, actor *Actor, def *EventDef, tr *Transition) erro
 		if slices.ContainsFunc(refs, func(r TaskRef) bool {
 			return r.Kind == t.Kind && (r.CertificateID == 0 || r.CertificateID == t.CertificateID)
 		}) {
-			return fmt.Errorf("%w: task %d (%s) is held by user %d: only they complete it, or they give it back first", ErrConflict, t.ID, t.Kind, t.AssigneeID)
+			return fmt.Errorf("%w: task %d (%s) is held by user %d: only they complete it, or they give it back first", ErrTaskHeld, t.ID, t.Kind, t.AssigneeID)
 		}
 	}
 	return nil
@@ -847,7 +847,7 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 			return err
 		}
 		if t.Status != TaskOpen {
-			return fmt.Errorf("%w: task %d is closed", ErrConflict, taskID)
+			return fmt.Errorf("%w: task %d is closed", ErrTaskHeld, taskID)
 		}
 		data, err := do(ctx, it, act, &t, &cc, now)
 		if err != nil {
@@ -896,7 +896,7 @@ func heldBy(ctx context.Context, it InboxTx, t *Task) error {
 	if u, err := it.ActorByID(ctx, t.AssigneeID); err == nil {
 		name = u.Name
 	}
-	return fmt.Errorf("%w: task %d is held by %s", ErrConflict, t.ID, name)
+	return fmt.Errorf("%w: task %d is held by %s", ErrTaskHeld, t.ID, name)
 }
 
 // ClaimTask takes a group task (认领): actor must hold its role at its
@@ -930,7 +930,7 @@ func (e *Engine) UnclaimTask(ctx context.Context, actor *Actor, taskID int64, in
 				return nil, err
 			}
 			if t.AssigneeID == 0 {
-				return nil, fmt.Errorf("%w: task %d is not claimed", ErrConflict, t.ID)
+				return nil, fmt.Errorf("%w: task %d is not claimed", ErrTaskHeld, t.ID)
 			}
 			return nil, heldBy(ctx, it, t)
 		}
@@ -1252,7 +1252,7 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 		}
 		if prior, err := overlapping(ctx, it, &d); err != nil || prior != nil {
 			if err == nil {
-				err = fmt.Errorf("%w: delegation %d already names %s from %s to %s; revoke it first", ErrConflict, prior.ID, dep.Name, prior.StartsOn, prior.EndsOn)
+				err = fmt.Errorf("%w: delegation %d already names %s from %s to %s; revoke it first", ErrDuplicate, prior.ID, dep.Name, prior.StartsOn, prior.EndsOn)
 			}
 			return err
 		}

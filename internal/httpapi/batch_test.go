@@ -224,7 +224,7 @@ func TestBatchOverHTTP(t *testing.T) {
 		w.do(t, "GET", "/api/v1/documents/"+itoa(docID)+"/preview", demo.Token(user), "").problemOf(t, http.StatusNotFound, "/api/v1/documents/"+itoa(docID)+"/preview")
 	}
 	// Not rendered yet: 409, and the preview already shows the list.
-	w.do(t, "GET", "/api/v1/documents/"+itoa(docID), demo.Token("clerk"), "").problemOf(t, http.StatusConflict, "/api/v1/documents/"+itoa(docID))
+	w.do(t, "GET", "/api/v1/documents/"+itoa(docID), demo.Token("clerk"), "").problemTyped(t, http.StatusConflict, "/api/v1/documents/"+itoa(docID), problemNotReady)
 	pv := w.do(t, "GET", "/api/v1/documents/"+itoa(docID)+"/preview", demo.Token("clerk"), "")
 	if pv.status != http.StatusOK || !bytes.Contains(pv.body, []byte("行政执法证件申领汇总表")) || !bytes.Contains(pv.body, []byte("帕丽达·艾买提")) ||
 		!bytes.Contains(pv.body, []byte("申报人数：3人")) {

@@ -25,9 +25,9 @@ func (a *api) documentBytes(r *http.Request, id int64) (workflow.Document, []byt
 		doc = d
 		switch d.State {
 		case workflow.DocPending:
-			return fmt.Errorf("%w: document %d is not rendered yet (pending)", workflow.ErrConflict, id)
+			return fmt.Errorf("%w: document %d is not rendered yet (pending)", workflow.ErrNotReady, id)
 		case workflow.DocFailed:
-			return fmt.Errorf("%w: document %d failed to render: %s", workflow.ErrConflict, id, d.Error)
+			return fmt.Errorf("%w: document %d failed to render: %s", workflow.ErrNotReady, id, d.Error)
 		}
 		pdf, err = documents.StoredPDF(r.Context(), tx, d)
 		return err
@@ -181,7 +181,7 @@ func (a *api) mergedDocuments(w http.ResponseWriter, r *http.Request) {
 		pdfs = append(pdfs, pdf)
 	}
 	if len(pdfs) == 0 {
-		a.writeError(w, r, fmt.Errorf("%w: case %d has no rendered document yet", workflow.ErrConflict, id))
+		a.writeError(w, r, fmt.Errorf("%w: case %d has no rendered document yet", workflow.ErrNotReady, id))
 		return
 	}
 	merged, err := documents.Merge(pdfs...)

@@ -121,7 +121,7 @@ func TestProblems(t *testing.T) {
 		{name: "event not allowed in state", method: "POST", path: caseEvents, token: principalToken,
 			body: `{"event":"approve","expected_version":1}`, status: 409, title: "当前状态不允许此操作", typ: problemTransition},
 		{name: "stale expected_version", method: "POST", path: caseEvents, token: clerkToken,
-			body: `{"event":"submit_for_approval","expected_version":7}`, status: 409, title: "版本冲突", typ: problemConflict},
+			body: `{"event":"submit_for_approval","expected_version":7}`, status: 409, title: "版本冲突", typ: problemStale},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,7 +205,7 @@ func TestStaleVersion(t *testing.T) {
 	path := "/api/v1/cases/" + itoa(c.ID) + "/events"
 	f.do(t, "POST", path, clerkToken, `{"event":"submit_for_approval","expected_version":1}`).decode(t, http.StatusOK, nil)
 	// A second caller still holding version 1.
-	p := f.do(t, "POST", path, clerkToken, `{"event":"withdraw","expected_version":1,"comment":"重复"}`).problemOf(t, http.StatusConflict, path)
+	p := f.do(t, "POST", path, clerkToken, `{"event":"withdraw","expected_version":1,"comment":"重复"}`).problemTyped(t, http.StatusConflict, path, problemStale)
 	if p.Title != "版本冲突" {
 		t.Errorf("title %q, want 版本冲突", p.Title)
 	}
@@ -381,7 +381,7 @@ func TestPersonAndTrainings(t *testing.T) {
 	if p.Version != 2 || p.Education != workflow.EduBachelor {
 		t.Errorf("updated %+v, want version 2 and 本科", p)
 	}
-	f.do(t, "PUT", loc, clerkToken, string(body)).problemOf(t, http.StatusConflict, loc)
+	f.do(t, "PUT", loc, clerkToken, string(body)).problemTyped(t, http.StatusConflict, loc, problemStale)
 	noVersion := strings.Replace(string(body), `"version":1`, `"version":0`, 1)
 	if pr := f.do(t, "PUT", loc, clerkToken, noVersion).problemOf(t, http.StatusBadRequest, loc); pr.Field != "version" {
 		t.Errorf("field %q, want version", pr.Field)
@@ -416,7 +416,7 @@ func TestPersonAndTrainings(t *testing.T) {
 	if tr.Version != 2 || tr.Passed {
 		t.Errorf("updated %+v, want version 2, not passed", tr)
 	}
-	f.do(t, "PUT", tloc, clerkToken, upd).problemOf(t, http.StatusConflict, tloc)
+	f.do(t, "PUT", tloc, clerkToken, upd).problemTyped(t, http.StatusConflict, tloc, problemStale)
 	// A training of another person is not found under this one.
 	wrong := "/api/v1/people/" + itoa(f.ready) + "/trainings/" + itoa(tr.ID)
 	f.do(t, "PUT", wrong, clerkToken, `{"kind":"law","date":"2026-01-15","passed":true,"version":2}`).problemOf(t, http.StatusNotFound, wrong)

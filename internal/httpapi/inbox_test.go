@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,8 +114,8 @@ func TestInboxAPI(t *testing.T) {
 		if res.Task.AssigneeID != principal || res.Event == nil || res.Event.Event != workflow.ActClaim || res.Event.Seq != c1.Version+1 {
 			t.Fatalf("claim %+v", res)
 		}
-		f.do(t, "POST", path+"/claim", principal2Token, `{}`).problemOf(t, http.StatusConflict, path+"/claim")
-		f.do(t, "POST", path+"/unclaim", principal2Token, "").problemOf(t, http.StatusConflict, path+"/unclaim")
+		f.do(t, "POST", path+"/claim", principal2Token, `{}`).problemTyped(t, http.StatusConflict, path+"/claim", problemTaskHeld)
+		f.do(t, "POST", path+"/unclaim", principal2Token, "").problemTyped(t, http.StatusConflict, path+"/unclaim", problemTaskHeld)
 		f.do(t, "POST", path+"/claim", clerkToken, "").problemOf(t, http.StatusForbidden, path+"/claim")
 		f.do(t, "POST", path+"/claim", outsiderToken, "").problemOf(t, http.StatusNotFound, path+"/claim")
 		f.do(t, "POST", "/api/v1/tasks/999999/claim", principalToken, "").problemOf(t, http.StatusNotFound, "/api/v1/tasks/999999/claim")
@@ -127,7 +128,7 @@ func TestInboxAPI(t *testing.T) {
 		// Completing the task is firing its event; only the holder may.
 		v := f.caseView(t, c1.ID)
 		body := `{"event":"approve","expected_version":` + itoa(v.Version) + `}`
-		f.do(t, "POST", "/api/v1/cases/"+itoa(c1.ID)+"/events", principal2Token, body).problemOf(t, http.StatusConflict, "/api/v1/cases/"+itoa(c1.ID)+"/events")
+		f.do(t, "POST", "/api/v1/cases/"+itoa(c1.ID)+"/events", principal2Token, body).problemTyped(t, http.StatusConflict, "/api/v1/cases/"+itoa(c1.ID)+"/events", problemTaskHeld)
 		res = workflow.TaskActResult{}
 		f.do(t, "POST", path+"/unclaim", principalToken, "").decode(t, http.StatusOK, &res)
 		if res.Task.AssigneeID != 0 || res.Event.Event != workflow.ActUnclaim {
@@ -210,6 +211,12 @@ func TestInboxAPI(t *testing.T) {
 			decode(t, http.StatusCreated, &d)
 		if !d.Active || d.StartsOn != workflow.MustDate("2026-03-10") || d.DelegatorID != principal {
 			t.Fatalf("delegation %+v", d)
+		}
+		// The same absence posted again is a duplicate, naming the first.
+		dup := f.do(t, "POST", "/api/v1/delegations", principalToken, fmt.Sprintf(`{"deputy_user_id":%d,"ends_on":"2026-03-20","reason":"出差"}`, liaison)).
+			problemTyped(t, http.StatusConflict, "/api/v1/delegations", problemDuplicate)
+		if !strings.HasPrefix(dup.Detail, "delegation "+itoa(d.ID)+" already names") {
+			t.Errorf("duplicate delegation: detail %q", dup.Detail)
 		}
 		if p := f.do(t, "POST", "/api/v1/delegations", principalToken, `{"deputy_user_id":1,"ends_on":"2026-03-01"}`).problemOf(t, http.StatusBadRequest, "/api/v1/delegations"); p.Field != "ends_on" {
 			t.Fatalf("in the past: %+v", p)

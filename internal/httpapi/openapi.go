@@ -289,11 +289,16 @@ type apiOp struct {
 
 // problemResponses are the error answers operations refer to.
 var problemResponses = map[int]struct{ name, descr string }{
-	http.StatusBadRequest:            {"BadRequest", "The request is malformed or its input invalid (请求有误); field names the culprit."},
-	http.StatusUnauthorized:          {"Unauthorized", "No valid bearer token or session cookie (未登录)."},
-	http.StatusForbidden:             {"Forbidden", "The caller may see the object but not do this (无权操作); or a request authenticated by the session cookie lacks its CSRF token in X-CSRF-Token (请求校验失败)."},
-	http.StatusNotFound:              {"NotFound", "No such object, or not in the caller's scope (未找到)."},
-	http.StatusConflict:              {"Conflict", "A stale version, a duplicate, or an event the case's state does not allow (版本冲突 / 当前状态不允许此操作)."},
+	http.StatusBadRequest:   {"BadRequest", "The request is malformed or its input invalid (请求有误); field names the culprit."},
+	http.StatusUnauthorized: {"Unauthorized", "No valid bearer token or session cookie (未登录)."},
+	http.StatusForbidden:    {"Forbidden", "The caller may see the object but not do this (无权操作); or a request authenticated by the session cookie lacks its CSRF token in X-CSRF-Token (请求校验失败)."},
+	http.StatusNotFound:     {"NotFound", "No such object, or not in the caller's scope (未找到)."},
+	http.StatusConflict: {"Conflict", "The request collides with the object's state; type says how: " +
+		"stale-version, the object changed since the version sent, or a concurrent change came first: read it again (版本冲突); " +
+		"invalid-transition, the case's state does not allow the event (当前状态不允许此操作); " +
+		"task-held, the task is held by someone else, by nobody, or closed (任务已由他人办理或已关闭); " +
+		"duplicate, what the request creates exists already (重复提交); " +
+		"document-not-ready, the document is pending or failed to render (文书尚未生成)."},
 	http.StatusRequestEntityTooLarge: {"TooLarge", "The body is larger than 1 MiB."},
 	http.StatusUnsupportedMediaType:  {"UnsupportedMediaType", "The body is not application/json."},
 	http.StatusUnprocessableEntity:   {"GuardRefused", "Refused by the regulation (不符合办法规定): violations lists every failed condition with its article."},

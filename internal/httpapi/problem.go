@@ -27,6 +27,10 @@ const (
 	problemNotFound   = problemBase + "not-found"
 	problemMethod     = problemBase + "method-not-allowed"
 	problemConflict   = problemBase + "conflict"
+	problemStale      = problemBase + "stale-version"
+	problemTaskHeld   = problemBase + "task-held"
+	problemDuplicate  = problemBase + "duplicate"
+	problemNotReady   = problemBase + "document-not-ready"
 	problemTransition = problemBase + "invalid-transition"
 	problemTooLarge   = problemBase + "body-too-large"
 	problemMediaType  = problemBase + "unsupported-media-type"
@@ -102,32 +106,68 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p = problem{Type: problemInvalid, Title: "请求有误", Status: http.StatusBadRequest, Detail: detail, Field: input.Field}
 	case errors.As(err, &rate):
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(rate.RetryAfter.Seconds())))))
-		p = problem{Type: problemRateLimited, Title: "操作过于频繁", Status: http.StatusTooManyRequests, Detail: err.Error()}
+		p = problem{Type: problemRateLimited, Title: "操作过于频繁", Status: http.StatusTooManyRequests, Detail: detail(err)}
 	case errors.Is(err, workflow.ErrUnauthenticated):
-		p = problem{Type: problemUnauth, Title: "未登录", Status: http.StatusUnauthorized, Detail: err.Error()}
+		p = problem{Type: problemUnauth, Title: "未登录", Status: http.StatusUnauthorized, Detail: detail(err)}
 		if w.Header().Get("WWW-Authenticate") == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="certflow"`)
 		}
 	case errors.Is(err, workflow.ErrForbidden):
-		p = problem{Type: problemForbidden, Title: "无权操作", Status: http.StatusForbidden, Detail: err.Error()}
+		p = problem{Type: problemForbidden, Title: "无权操作", Status: http.StatusForbidden, Detail: detail(err)}
 	case errors.Is(err, workflow.ErrNotFound):
-		p = problem{Type: problemNotFound, Title: "未找到", Status: http.StatusNotFound, Detail: err.Error()}
+		p = problem{Type: problemNotFound, Title: "未找到", Status: http.StatusNotFound, Detail: detail(err)}
 	case errors.As(err, &trans):
 		p = problem{Type: problemTransition, Title: "当前状态不允许此操作", Status: http.StatusConflict,
-			Detail: err.Error(), State: trans.State, Event: trans.Event}
+			Detail: detail(err), State: trans.State, Event: trans.Event}
 	case errors.Is(err, workflow.ErrConflict):
-		p = problem{Type: problemConflict, Title: "版本冲突", Status: http.StatusConflict, Detail: err.Error()}
+		p = conflictProblem(err)
 	case errors.Is(err, documents.ErrContentLost):
 		// The record stands, its bytes do not: say so rather than serve
 		// a PDF that is not the document on record.
 		a.log.ErrorContext(r.Context(), "httpapi: stored document lost", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = problem{Type: problemDocLost, Title: "文书文件缺失或已被改动", Status: http.StatusInternalServerError,
-			Detail: err.Error() + "; restore it from a backup"}
+			Detail: detail(err) + "; restore it from a backup"}
 	default:
 		a.log.ErrorContext(r.Context(), "httpapi: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		p = problem{Type: problemInternal, Title: "服务器内部错误", Status: http.StatusInternalServerError, Detail: internalDetail}
 	}
 	a.writeProblem(w, r, p)
+}
+
+// conflicts title each kind of workflow.ErrConflict; the first that err
+// is wins, and a conflict of no kind is the plain one.
+var conflicts = []struct {
+	kind       error
+	typ, title string
+}{
+	{workflow.ErrStale, problemStale, "版本冲突"},
+	{workflow.ErrTaskHeld, problemTaskHeld, "任务已由他人办理或已关闭"},
+	{workflow.ErrDuplicate, problemDuplicate, "重复提交"},
+	{workflow.ErrNotReady, problemNotReady, "文书尚未生成"},
+}
+
+// conflictProblem is the 409 of err, an ErrConflict.
+func conflictProblem(err error) problem {
+	p := problem{Type: problemConflict, Title: "冲突", Status: http.StatusConflict, Detail: detail(err)}
+	for _, c := range conflicts {
+		if errors.Is(err, c.kind) {
+			p.Type, p.Title = c.typ, c.title
+			break
+		}
+	}
+	return p
+}
+
+// detail is err's text for a client: without the "workflow: " of the
+// package that made it, nor the sentinel's word that the problem's title
+// and status already say ("forbidden: the preparer of a case may not …"
+// reads "the preparer of a case may not …").
+func detail(err error) string {
+	d := strings.ReplaceAll(err.Error(), "workflow: ", "")
+	for _, word := range []string{"conflict: ", "forbidden: ", "unauthenticated: "} {
+		d = strings.TrimPrefix(d, word)
+	}
+	return d
 }
 
 // writeProblem sends p as application/problem+json.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,23 @@ func (r response) problemOf(t *testing.T, status int, instance string) problem {
 	}
 	if p.Instance != instance {
 		t.Errorf("instance %q, want %q", p.Instance, instance)
+	}
+	// A detail speaks to the client, not in the Go package's voice.
+	if goPrefix.MatchString(p.Detail) {
+		t.Errorf("detail %q carries a Go package prefix", p.Detail)
+	}
+	return p
+}
+
+// goPrefix matches a Go package's error prefix ("workflow: ", "sqlstore: ").
+var goPrefix = regexp.MustCompile(`\b(workflow|sqlstore|httpapi|documents|auth): `)
+
+// problemTyped is problemOf that also wants the problem type typ.
+func (r response) problemTyped(t *testing.T, status int, instance, typ string) problem {
+	t.Helper()
+	p := r.problemOf(t, status, instance)
+	if p.Type != typ {
+		t.Errorf("type %q, want %q (title %q, detail %q)", p.Type, typ, p.Title, p.Detail)
 	}
 	return p
 }

@@ -55,7 +55,7 @@ func (t *tx) SaveRendered(ctx context.Context, id int64, r workflow.RenderedDocu
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("%w: document %d is already rendered (or gone)", workflow.ErrConflict, id)
+		return fmt.Errorf("%w: document %d is already rendered (or gone)", workflow.ErrDuplicate, id)
 	}
 	return nil
 }

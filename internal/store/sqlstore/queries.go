@@ -170,7 +170,7 @@ func (t *tx) UpdatePerson(ctx context.Context, p *workflow.Person) error {
 		return err
 	}
 	if n, _ := r.RowsAffected(); n != 1 {
-		return fmt.Errorf("%w: person %d changed since version %d", workflow.ErrConflict, p.ID, p.Version)
+		return fmt.Errorf("%w: person %d changed since version %d", workflow.ErrStale, p.ID, p.Version)
 	}
 	p.Version++
 	return nil
@@ -229,7 +229,7 @@ func (t *tx) UpdateTraining(ctx context.Context, tr *workflow.Training) error {
 		return err
 	}
 	if n, _ := r.RowsAffected(); n != 1 {
-		return fmt.Errorf("%w: training %d changed since version %d", workflow.ErrConflict, tr.ID, tr.Version)
+		return fmt.Errorf("%w: training %d changed since version %d", workflow.ErrStale, tr.ID, tr.Version)
 	}
 	tr.Version++
 	return nil
@@ -515,7 +515,7 @@ func (t *tx) Apply(ctx context.Context, ch *workflow.Change) error {
 func versionCheck(what string, id, version int64) func(int64) error {
 	return func(n int64) error {
 		if n != 1 {
-			return fmt.Errorf("%w: %s %d changed since version %d", workflow.ErrConflict, what, id, version)
+			return fmt.Errorf("%w: %s %d changed since version %d", workflow.ErrStale, what, id, version)
 		}
 		return nil
 	}

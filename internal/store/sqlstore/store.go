@@ -180,9 +180,9 @@ func (s *Store) interpret(err error) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%w", workflow.ErrNotFound)
 	case s.dialect.IsUnique(err):
-		return fmt.Errorf("%w: %v", workflow.ErrConflict, err)
+		return fmt.Errorf("%w: %v", workflow.ErrDuplicate, err)
 	case s.dialect.IsRetryable != nil && s.dialect.IsRetryable(err):
-		return fmt.Errorf("%w: concurrent update, try again: %v", workflow.ErrConflict, err)
+		return fmt.Errorf("%w: concurrent update, try again: %v", workflow.ErrStale, err)
 	}
 	return err
 }

@@ -288,14 +288,17 @@ func rolesText(rs []Role) string {
 }
 
 // allowed lists the events actor may fire on c now (guards not evaluated).
-func (e *Engine) allowed(actor *Actor, c *Case) []AllowedEvent {
+// An event that would complete one of tasks (c's) that someone else holds
+// is not: Fire refuses it (checkClaims). Closes a transition decides as it
+// runs are not known here, only the event's own (EventDef.Closes).
+func (e *Engine) allowed(actor *Actor, c *Case, tasks []Task) []AllowedEvent {
 	p := e.paths[c.Path]
 	out := []AllowedEvent{}
 	if p == nil {
 		return out
 	}
 	for _, def := range p.EventsFrom(c.State) {
-		if e.mayFire(actor, c, def) == nil {
+		if e.mayFire(actor, c, def) == nil && heldElsewhere(tasks, actor, def, nil) == nil {
 			out = append(out, AllowedEvent{def.Name, def.Label, def.CommentRequired})
 		}
 	}
@@ -312,6 +315,24 @@ func (e *Engine) visibleCase(ctx context.Context, tx Tx, actor *Actor, id int64)
 		return CaseContext{}, err
 	}
 	return cc, nil
+}
+
+// readerOnly is the refusal of a command on case id whose actor may not
+// read it (notFound): still ErrNotFound to a caller who may not read it at
+// all, ErrForbidden, saying why, to one who reads it — by a copy (抄送), or
+// only as someone's deputy, or in their own name while acting for a
+// delegator (onBehalfOf) who does not reach it.
+func (e *Engine) readerOnly(ctx context.Context, tx Tx, caller *Actor, onBehalfOf, id int64, notFound error) error {
+	_, copied, err := e.readableCase(ctx, tx, caller, id)
+	switch {
+	case err != nil:
+		return notFound
+	case copied:
+		return fmt.Errorf("%w: case %d was copied to you (抄送): a copy reads the case, it never acts on it", ErrForbidden, id)
+	case onBehalfOf != 0:
+		return fmt.Errorf("%w: user %d, for whom you act, does not reach case %d", ErrForbidden, onBehalfOf, id)
+	}
+	return fmt.Errorf("%w: you reach case %d only as a deputy: name whom you stand in for in on_behalf_of_user_id", ErrForbidden, id)
 }
 
 // mayRead is ErrNotFound unless actor may read the case of cc.
@@ -344,6 +365,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if err != nil {
 			return err
 		}
+		caller := cmd.Actor
 		cmd.Actor = act
 		fc, err := tx.FireContext(ctx, cmd.CaseID)
 		if err != nil {
@@ -351,7 +373,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		}
 		cc := fc.CaseContext
 		if err := e.mayRead(cmd.Actor, &cc); err != nil {
-			return err
+			return e.readerOnly(ctx, tx, caller, cmd.OnBehalfOf, cc.Case.ID, err)
 		}
 		c := cc.Case
 		p := e.paths[c.Path]
@@ -607,7 +629,7 @@ func (e *Engine) view(ctx context.Context, tx Tx, actor *Actor, id int64) (CaseV
 // viewOf builds the view of c, already loaded and known to be visible.
 func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, personName string) (CaseView, error) {
 	id := c.ID
-	v := CaseView{Case: c, Allowed: e.allowed(actor, &c), PersonName: personName}
+	v := CaseView{Case: c, PersonName: personName}
 	if p := e.paths[c.Path]; p != nil {
 		v.StateLabel = p.StateLabel(c.State)
 	}
@@ -618,10 +640,11 @@ func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, person
 	if v.Tasks, err = tx.CaseTasks(ctx, id); err != nil {
 		return CaseView{}, err
 	}
+	v.Allowed = e.allowed(actor, &c, v.Tasks)
 	if v.Documents, err = tx.CaseDocuments(ctx, id); err != nil {
 		return CaseView{}, err
 	}
-	if v.OnBehalf, err = e.onBehalfAllowed(ctx, tx, actor, &c); err != nil {
+	if v.OnBehalf, err = e.onBehalfAllowed(ctx, tx, actor, &c, v.Tasks); err != nil {
 		return CaseView{}, err
 	}
 	return v, nil

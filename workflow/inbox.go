@@ -515,22 +515,30 @@ func (e *Engine) acting(ctx context.Context, tx Tx, actor *Actor, onBehalfOf int
 // written under a version bump, so the version check of Fire makes this
 // race-free.
 func checkClaims(tasks []Task, actor *Actor, def *EventDef, tr *Transition) error {
-	refs := slices.Clone(tr.Close)
-	for _, k := range def.Closes {
-		refs = append(refs, TaskRef{Kind: k})
-	}
-	if len(refs) == 0 || tr.Snap.Case.ID == 0 {
+	if tr.Snap.Case.ID == 0 {
 		return nil
 	}
-	for _, t := range tasks {
+	if t := heldElsewhere(tasks, actor, def, tr.Close); t != nil {
+		return fmt.Errorf("%w: task %d (%s) is held by user %d: only they complete it, or they give it back first", ErrTaskHeld, t.ID, t.Kind, t.AssigneeID)
+	}
+	return nil
+}
+
+// heldElsewhere is the open task among tasks that firing def would complete
+// — one of def.Closes, or of refs, the transition's own closes — while
+// someone other than actor holds it, or nil. Only a task of a role actor
+// works in counts: one of another office's is not actor's to complete.
+func heldElsewhere(tasks []Task, actor *Actor, def *EventDef, refs []TaskRef) *Task {
+	for i := range tasks {
+		t := &tasks[i]
 		if t.Status != TaskOpen || t.AssigneeID == 0 || actor.holds(t.AssigneeID) ||
 			!slices.Contains(def.Actors, t.Role) || !actor.Has(t.Role, t.OrgUnitID) {
 			continue
 		}
-		if slices.ContainsFunc(refs, func(r TaskRef) bool {
+		if slices.Contains(def.Closes, t.Kind) || slices.ContainsFunc(refs, func(r TaskRef) bool {
 			return r.Kind == t.Kind && (r.CertificateID == 0 || r.CertificateID == t.CertificateID)
 		}) {
-			return fmt.Errorf("%w: task %d (%s) is held by user %d: only they complete it, or they give it back first", ErrTaskHeld, t.ID, t.Kind, t.AssigneeID)
+			return t
 		}
 	}
 	return nil
@@ -581,7 +589,7 @@ type OnBehalfEvents struct {
 
 // onBehalfAllowed lists, per delegator whose delegation to actor runs
 // today, the events actor may fire on c for them.
-func (e *Engine) onBehalfAllowed(ctx context.Context, tx Tx, actor *Actor, c *Case) ([]OnBehalfEvents, error) {
+func (e *Engine) onBehalfAllowed(ctx context.Context, tx Tx, actor *Actor, c *Case, tasks []Task) ([]OnBehalfEvents, error) {
 	it, ok := tx.(InboxTx)
 	if !ok {
 		return nil, nil
@@ -592,7 +600,7 @@ func (e *Engine) onBehalfAllowed(ctx context.Context, tx Tx, actor *Actor, c *Ca
 	}
 	var out []OnBehalfEvents
 	for i := range ds {
-		if evs := e.allowed(actor.asDeputyOf(&ds[i]), c); len(evs) > 0 {
+		if evs := e.allowed(actor.asDeputyOf(&ds[i]), c, tasks); len(evs) > 0 {
 			out = append(out, OnBehalfEvents{UserID: ds[i].UserID, Name: ds[i].Name, Events: evs})
 		}
 	}
@@ -834,7 +842,7 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 		}
 		cc, err := e.visibleCase(ctx, tx, act, t.CaseID)
 		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("task %d: %w", taskID, ErrNotFound)
+			err = e.readerOnly(ctx, tx, actor, in.OnBehalfOf, t.CaseID, fmt.Errorf("task %d: %w", taskID, ErrNotFound))
 		}
 		if err != nil {
 			return err
@@ -1063,7 +1071,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 		if err != nil {
 			return err
 		}
-		if len(e.allowed(act, &cc.Case)) == 0 {
+		if len(e.allowed(act, &cc.Case, nil)) == 0 {
 			return fmt.Errorf("%w: only who may act on the case now copies it", ErrForbidden)
 		}
 		var add []int64

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,8 +126,16 @@ func TestInboxAPI(t *testing.T) {
 		if len(theirs.Items) != 1 || theirs.Items[0].AssigneeName != "principal" || theirs.Counts.ClaimedByOthers != 1 {
 			t.Fatalf("principal2 sees %+v", theirs)
 		}
-		// Completing the task is firing its event; only the holder may.
+		// Completing the task is firing its event; only the holder may,
+		// and only the holder is offered it.
 		v := f.caseView(t, c1.ID)
+		for tok, want := range map[string]bool{principalToken: true, principal2Token: false} {
+			var seen workflow.CaseView
+			f.do(t, "GET", "/api/v1/cases/"+itoa(c1.ID), tok, "").decode(t, http.StatusOK, &seen)
+			if got := slices.ContainsFunc(seen.Allowed, func(a workflow.AllowedEvent) bool { return a.Name == workflow.EvApprove }); got != want {
+				t.Errorf("%s is offered approve: %v, want %v (%+v)", tok, got, want, seen.Allowed)
+			}
+		}
 		body := `{"event":"approve","expected_version":` + itoa(v.Version) + `}`
 		f.do(t, "POST", "/api/v1/cases/"+itoa(c1.ID)+"/events", principal2Token, body).problemTyped(t, http.StatusConflict, "/api/v1/cases/"+itoa(c1.ID)+"/events", problemTaskHeld)
 		res = workflow.TaskActResult{}
@@ -191,7 +200,17 @@ func TestInboxAPI(t *testing.T) {
 		if len(v.Allowed) != 0 {
 			t.Fatalf("a copy may %v", v.Allowed)
 		}
-		f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", liaisonToken, `{"event":"withdraw","expected_version":`+itoa(v.Version)+`,"comment":"x"}`).
+		// The copy lets them read the case, so they learn why they may not
+		// act: 403, not the 404 of a case they could not read.
+		p := f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", liaisonToken, `{"event":"withdraw","expected_version":`+itoa(v.Version)+`,"comment":"x"}`).
+			problemOf(t, http.StatusForbidden, "/api/v1/cases/"+itoa(c2.ID)+"/events")
+		if !strings.Contains(p.Detail, "抄送") {
+			t.Errorf("detail %q does not say the case was copied", p.Detail)
+		}
+		if got := f.caseView(t, c2.ID); got.Version != v.Version {
+			t.Errorf("the refused act moved the case from v%d to v%d", v.Version, got.Version)
+		}
+		f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", outsiderToken, `{"event":"withdraw","expected_version":`+itoa(v.Version)+`,"comment":"x"}`).
 			problemOf(t, http.StatusNotFound, "/api/v1/cases/"+itoa(c2.ID)+"/events")
 	})
 
@@ -237,7 +256,11 @@ func TestInboxAPI(t *testing.T) {
 			t.Fatalf("the deputy's inbox %+v", p)
 		}
 		events := "/api/v1/cases/" + itoa(c2.ID) + "/events"
-		f.do(t, "POST", events, liaisonToken, `{"event":"approve","expected_version":`+itoa(it.CaseVersion)+`}`).problemOf(t, http.StatusNotFound, events)
+		// The deputy reads the case only through the delegation: acting in
+		// their own name is 403, saying whom to name.
+		if p := f.do(t, "POST", events, liaisonToken, `{"event":"approve","expected_version":`+itoa(it.CaseVersion)+`}`).problemOf(t, http.StatusForbidden, events); !strings.Contains(p.Detail, "on_behalf_of_user_id") {
+			t.Errorf("detail %q does not say how to act for the delegator", p.Detail)
+		}
 		var v workflow.CaseView
 		f.do(t, "POST", events, liaisonToken, fmt.Sprintf(`{"event":"approve","expected_version":%d,"comment":"同意（代）","on_behalf_of_user_id":%d}`, it.CaseVersion, principal)).
 			decode(t, http.StatusOK, &v)

@@ -278,7 +278,8 @@ type apiOp struct {
 	descr        string
 	tag          string
 	params       []obj
-	body         obj // schema of the JSON request body, if any
+	body         obj  // schema of the JSON request body, if any
+	bodyOptional bool // the body may be left out
 	status       int
 	result       obj // schema of the answer
 	errors       []int
@@ -466,12 +467,12 @@ func buildOpenAPI() ([]byte, error) {
 			descr: "The caller (or, with on_behalf_of_user_id, the delegator they stand in for) becomes the task's holder: only they complete it. " +
 				"409 when someone else holds it; claiming one's own again changes nothing (event absent). Recorded in the case history as task.claim. " +
 				"The body may be left out.",
-			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), bodyOptional: true, status: 200,
 			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "POST", path: Prefix + "/tasks/{id}/unclaim", id: "unclaimTask", summary: "Give a held task back to its role", tag: "inbox",
 			descr:  "Only its holder may: 409 to the others of its role (held by someone else, or by nobody), 403 to anyone who could not work on it. Recorded as task.unclaim. The body may be left out.",
-			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
-			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 404, 409, 413, 415}},
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), bodyOptional: true, status: 200,
+			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "POST", path: Prefix + "/tasks/{id}/reassign", id: "reassignTask", summary: "Give a task to a named user (转交), with a reason", tag: "inbox",
 			descr: "user_id and comment (the reason) required. The caller must be able to work on the task (its holder, or of its role while nobody holds it); " +
 				"the new holder must hold the task's role at its department and have no conflict with the case (not the person it is about, " +
@@ -483,7 +484,7 @@ func buildOpenAPI() ([]byte, error) {
 			descr: "Whoever reads the case by their own authority, and is not the person it is about, urges the task's holder (or its role): " +
 				"the task becomes urgent (priority 1) and the act is recorded as task.remind. Once per task per 24 hours: sooner is 429 with Retry-After. " +
 				"The body may be left out.",
-			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), status: 200,
+			params: []obj{idParam("id", "the task's ID")}, body: schema(reflect.TypeFor[workflow.TaskActInput]()), bodyOptional: true, status: 200,
 			result: schema(reflect.TypeFor[workflow.TaskActResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415, 429}},
 		{method: "POST", path: Prefix + "/cases/{id}/copies", id: "copyCase", summary: "Copy a case to users (抄送), who may then read it", tag: "inbox",
 			descr: "Someone who may act on the case now copies it to up to 20 users. They may read it and download its documents (GET /cases/{id}, " +
@@ -507,7 +508,7 @@ func buildOpenAPI() ([]byte, error) {
 			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 403, 413, 415}},
 		{method: "POST", path: Prefix + "/delegations/{id}/revoke", id: "revokeDelegation", summary: "End a delegation now", tag: "inbox",
 			descr:  "Its delegator or its deputy may. The body is ignored (send {}). Revoking again keeps the first revocation.",
-			params: []obj{idParam("id", "the delegation's ID")}, body: obj{"type": "object"}, status: 200,
+			params: []obj{idParam("id", "the delegation's ID")}, body: obj{"type": "object"}, bodyOptional: true, status: 200,
 			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/reminders", id: "reminders", summary: "List the unacknowledged reminders of the caller's roles", tag: "cases",
 			descr: "Reminders the daily deadline sweep fired, each once: certificate expiry 90 and 30 days ahead (Art. 15, 16) for the legal office " +
@@ -516,7 +517,7 @@ func buildOpenAPI() ([]byte, error) {
 			params: paging, status: 200, result: list(reflect.TypeFor[workflow.Reminder]()), errors: []int{400, 401}},
 		{method: "POST", path: Prefix + "/reminders/{id}/acknowledge", id: "acknowledgeReminder", summary: "Mark a reminder read", tag: "cases",
 			descr:  "The body is ignored (send {}). Acknowledging again keeps the first acknowledgement.",
-			params: []obj{idParam("id", "the reminder's ID")}, body: obj{"type": "object"}, status: 200,
+			params: []obj{idParam("id", "the reminder's ID")}, body: obj{"type": "object"}, bodyOptional: true, status: 200,
 			result: schema(reflect.TypeFor[workflow.Reminder]()), errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/cases", id: "listCases", summary: "List the cases the caller reaches", tag: "cases",
 			params: append([]obj{
@@ -647,7 +648,7 @@ func (o apiOp) operation() obj {
 		op["parameters"] = params
 	}
 	if o.body != nil {
-		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": o.body}}}
+		op["requestBody"] = obj{"required": !o.bodyOptional, "content": obj{"application/json": obj{"schema": o.body}}}
 	}
 	if o.public {
 		op["security"] = []obj{}

@@ -654,15 +654,17 @@ func testInboxCopy(t *testing.T, open Opener) {
 		t.Fatalf("copies %+v %v", copies, err)
 	}
 	cur := w.view("admin", v.ID)
-	w.refused(t, "the copied withdraws", func() error { _, err := w.Fire("justice", cur, workflow.EvWithdraw, "x", ""); return err }, isNotFound)
+	// The copy lets them read the case: they are told why they may not
+	// act (403), not that it does not exist.
+	w.refused(t, "the copied withdraws", func() error { _, err := w.Fire("justice", cur, workflow.EvWithdraw, "x", ""); return err }, isForbidden)
 	w.refused(t, "the copied claims", func() error {
 		_, err := w.act(w.Engine.ClaimTask, "justice", task.ID, workflow.TaskActInput{})
 		return err
-	}, isNotFound)
+	}, isForbidden)
 	w.refused(t, "the copied urges", func() error {
 		_, err := w.act(w.Engine.RemindTask, "justice", task.ID, workflow.TaskActInput{})
 		return err
-	}, isNotFound)
+	}, isForbidden)
 	if other, err := w.Engine.Copies(w.Ctx, w.Actor("clerk"), 0, 10); err != nil || len(other) != 0 {
 		t.Fatalf("the clerk's copies %+v", other)
 	}

@@ -683,7 +683,8 @@ func (e *Engine) OpenCase(ctx context.Context, actor *Actor, in OpenCaseInput) (
 	if in.Path == PathTownshipBatch {
 		return CaseView{}, Invalid("path", "a township_batch is compiled from the applications it lists: CompileBatch (POST /api/v1/batches)")
 	}
-	fp := fingerprint("open", in.PersonID*1_000_003+in.CertificateID, string(in.Path), 0, in.Comment, in.Data)
+	subject := fmt.Sprintf("%s\x00%d\x00%d\x00%d", in.Path, in.PersonID, in.CertificateID, in.OrgUnitID)
+	fp := fingerprint("open", 0, subject, 0, in.Comment, in.Data)
 	return e.openOnce(ctx, actor, in.IdempotencyKey, fp, func(Tx) (OpenCaseInput, error) { return in, nil })
 }
 

@@ -291,10 +291,23 @@ func (a *api) updateTraining(w http.ResponseWriter, r *http.Request) {
 
 // openCaseRequest is the body of POST /cases.
 type openCaseRequest struct {
-	Path     workflow.PathName `json:"path" openapi:"required"`
-	PersonID int64             `json:"person_id" openapi:"required"`
-	// Data is the path's input, for an application workflow.ApplicationInput.
-	Data json.RawMessage `json:"data,omitempty"`
+	Path workflow.PathName `json:"path" openapi:"required"`
+	// PersonID is whom the case is about: required by the paths about a
+	// person (application, departure, platform entry, retention).
+	PersonID int64 `json:"person_id,omitempty"`
+	// CertificateID is the certificate the case is about: required by the
+	// paths about a certificate (suspension, loss, cancellation); its
+	// holder is the case's person.
+	CertificateID int64 `json:"certificate_id,omitempty"`
+	// OrgUnitID is the department of a case about nobody known yet: a
+	// complaint naming no known officer, HR's notice.
+	OrgUnitID int64 `json:"org_unit_id,omitempty"`
+	// Data is the input of the path's open event: for an application the
+	// proposed categories (workflow.ApplicationInput), for a complaint the
+	// complaint as received (workflow.ComplaintInput), for a suspension the
+	// Art. 17 ground and facts (workflow.SuspensionData).
+	Data    json.RawMessage `json:"data,omitempty"`
+	Comment string          `json:"comment,omitempty"`
 }
 
 func (a *api) openCase(w http.ResponseWriter, r *http.Request) {
@@ -304,7 +317,8 @@ func (a *api) openCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view, err := a.engine.OpenCase(r.Context(), actor(r.Context()), workflow.OpenCaseInput{
-		Path: req.Path, PersonID: req.PersonID, Data: req.Data, IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Path: req.Path, PersonID: req.PersonID, CertificateID: req.CertificateID, OrgUnitID: req.OrgUnitID,
+		Data: req.Data, Comment: req.Comment, IdempotencyKey: r.Header.Get("Idempotency-Key"),
 	})
 	if err != nil {
 		a.writeError(w, r, err)

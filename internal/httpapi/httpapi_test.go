@@ -481,6 +481,38 @@ func TestApplicationPath(t *testing.T) {
 	if len(certs.Items) != 1 {
 		t.Errorf("the holder sees %d certificates, want 1", len(certs.Items))
 	}
+	testOpenOtherCases(t, f, certs.Items[0])
+}
+
+// testOpenOtherCases opens over HTTP the cases that are about a
+// certificate, or about nobody known yet: a suspension of cert (Art. 17),
+// and a complaint naming no officer, received for a department (Art. 20).
+func testOpenOtherCases(t *testing.T, f *fixture, cert workflow.Certificate) {
+	t.Helper()
+	var v workflow.CaseView
+	f.do(t, "POST", "/api/v1/cases", clerkToken, `{"path":"suspension","certificate_id":`+itoa(cert.ID)+`,"data":{"ground":1,"facts":"涂改证件有效期"}}`).
+		decode(t, http.StatusCreated, &v)
+	if v.Path != workflow.PathSuspension || v.CertificateID != cert.ID || v.PersonID != f.ready || v.State != workflow.SusProposed {
+		t.Errorf("suspension opened as %s/%s about certificate %d, person %d", v.Path, v.State, v.CertificateID, v.PersonID)
+	}
+	// The holder is the certificate's, or the request is refused.
+	f.do(t, "POST", "/api/v1/cases", clerkToken, `{"path":"suspension","certificate_id":`+itoa(cert.ID)+`,"person_id":999,"data":{"ground":1,"facts":"x"}}`).
+		problemTyped(t, http.StatusBadRequest, "/api/v1/cases", problemInvalid)
+	p := f.do(t, "POST", "/api/v1/cases", clerkToken, `{"path":"suspension","person_id":`+itoa(f.ready)+`,"data":{"ground":1,"facts":"x"}}`).
+		problemTyped(t, http.StatusBadRequest, "/api/v1/cases", problemInvalid)
+	if p.Field != "certificate_id" {
+		t.Errorf("a suspension without its certificate: field %q, want certificate_id", p.Field)
+	}
+
+	v = workflow.CaseView{}
+	f.do(t, "POST", "/api/v1/cases", clerkToken, `{"path":"complaint","org_unit_id":`+itoa(f.prefBiz)+`,"data":{"channel":"来信","officer_name":"某执法人员","facts":"执法时未出示证件"}}`).
+		decode(t, http.StatusCreated, &v)
+	if v.Path != workflow.PathComplaint || v.PersonID != 0 || v.OrgUnitID != f.pref || len(v.Tasks) != 1 {
+		t.Errorf("complaint opened as %s for person %d at unit %d with tasks %+v", v.Path, v.PersonID, v.OrgUnitID, v.Tasks)
+	}
+	// Another region's clerk records no complaint for this department.
+	f.do(t, "POST", "/api/v1/cases", outsiderToken, `{"path":"complaint","org_unit_id":`+itoa(f.prefBiz)+`,"data":{"channel":"来信","facts":"x"}}`).
+		problemTyped(t, http.StatusForbidden, "/api/v1/cases", problemForbidden)
 }
 
 func TestWorkflows(t *testing.T) {

@@ -415,8 +415,10 @@ func buildOpenAPI() ([]byte, error) {
 			params: []obj{personPath, idParam("tid", "the training's ID")}, body: schema(reflect.TypeFor[workflow.Training]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.Training]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "POST", path: Prefix + "/cases", id: "openCase", summary: "Open a case", tag: "cases",
-			descr: "Opens a case of a path about a person. Only the path's office (the legal office; 自治区 HR for the Ministry certificate) " +
-				"at the applying department may. A retry with the same Idempotency-Key returns the first answer and writes nothing.",
+			descr: "Opens a case of a path: about a person (person_id), a certificate (certificate_id; its holder is the case's person), " +
+				"or, for a complaint naming no known officer or HR's notice, a department (org_unit_id). A path that needs one of them and lacks it is 400 naming it. " +
+				"Only the path's office (the legal office; 自治区 HR for the Ministry certificate) at that department may. " +
+				"A retry with the same Idempotency-Key returns the first answer and writes nothing.",
 			body: schema(reflect.TypeFor[openCaseRequest]()), idempotent: true, status: 201, location: true,
 			result: schema(reflect.TypeFor[workflow.CaseView]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "GET", path: Prefix + "/cases/{id}", id: "getCase", summary: "Read a case", tag: "cases",

@@ -344,6 +344,11 @@ type InboxTx interface {
 	// Delegators returns, with their roles, the enabled users whose
 	// delegation to deputy runs on day.
 	Delegators(ctx context.Context, deputy int64, day Date) ([]Actor, error)
+	// HoldUser holds user id's row until the transaction ends: a second
+	// transaction that holds it waits, then reads what the first wrote.
+	// CreateDelegation checks and writes a delegator's delegations under it.
+	// (Not the login lockout, auth's LockUser.)
+	HoldUser(ctx context.Context, id int64) error
 	CreateDelegation(ctx context.Context, d *Delegation) error
 	Delegation(ctx context.Context, id int64) (Delegation, error)
 	// Delegations lists the delegations userID gave or received, by ID.
@@ -1257,6 +1262,11 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 		// who holds none of an office's, is nobody's (as with copies).
 		if !slices.ContainsFunc(dep.Roles, func(b RoleBinding) bool { return b.Role != RoleOfficer }) {
 			return Invalid("deputy_user_id", fmt.Sprintf("%s holds no office role: an officer stands in for nobody", dep.Name))
+		}
+		// Two posts of one absence at once: the second waits here and
+		// then finds the first's delegation.
+		if err := it.HoldUser(ctx, d.DelegatorID); err != nil {
+			return err
 		}
 		if prior, err := overlapping(ctx, it, &d); err != nil || prior != nil {
 			if err == nil {

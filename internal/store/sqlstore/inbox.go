@@ -402,6 +402,19 @@ func scanDelegation(r interface{ Scan(...any) error }) (workflow.Delegation, err
 }
 
 // CreateDelegation inserts d and sets its ID.
+// HoldUser locks user id's row until the transaction ends. On PostgreSQL
+// FOR NO KEY UPDATE: lockers wait for each other, while rows that refer to
+// the user (an event, a task) are still written beside it. SQLite runs
+// one writing transaction at a time anyway: the read is all it needs.
+func (t *tx) HoldUser(ctx context.Context, id int64) error {
+	q := `SELECT id FROM users WHERE id = $1`
+	if t.s.dialect.Name == "postgres" {
+		q += ` FOR NO KEY UPDATE`
+	}
+	var got int64
+	return notFound(t.s.interpret(t.queryRow(ctx, q, id).Scan(&got)), "user", id)
+}
+
 func (t *tx) CreateDelegation(ctx context.Context, d *workflow.Delegation) error {
 	id, err := t.insert(ctx, `INSERT INTO delegations (delegator_user_id, deputy_user_id, starts_on, ends_on, reason, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.DelegatorID, d.DeputyID, d.StartsOn, d.EndsOn, d.Reason, utc(d.CreatedAt))

@@ -820,6 +820,58 @@ func testInboxDelegation(t *testing.T, open Opener) {
 		}
 	})
 
+	// The same absence posted several times at once (a double click, a
+	// retry while the first is still running) makes one delegation: the
+	// overlap check and the insert of one delegator run one at a time.
+	t.Run("the same delegation at once", func(t *testing.T) {
+		w.T = t
+		start := week.AddDays(20)
+		in := workflow.DelegationInput{DeputyID: id("hr"), StartsOn: start, EndsOn: start.AddDays(2), Reason: "培训"}
+		leader := w.Actor("leader")
+		const n = 8
+		errs := make([]error, n)
+		// All at once: a first round of reads opens the pool's
+		// connections, so no post waits for one while the others run.
+		at := func(do func(i int)) {
+			var wg sync.WaitGroup
+			gate := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-gate
+					do(i)
+				}()
+			}
+			close(gate)
+			wg.Wait()
+		}
+		at(func(int) { _, _ = w.Engine.Delegations(w.Ctx, leader, 0, 1) })
+		at(func(i int) { _, errs[i] = w.Engine.CreateDelegation(w.Ctx, leader, in) })
+		made := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				made++
+			case !errors.Is(err, workflow.ErrDuplicate):
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		ds, err := w.Engine.Delegations(w.Ctx, leader, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := 0
+		for _, d := range ds {
+			if d.StartsOn == start {
+				rows++
+			}
+		}
+		if made != 1 || rows != 1 {
+			t.Fatalf("%d of %d posts made a delegation, %d rows: want 1 and 1", made, n, rows)
+		}
+	})
+
 	// The engine reads a caller's own inbox together with their delegators
 	// (InboxQuery.DelegatorsOf); the store reads the page and counts only
 	// for a caller who stands in for nobody, by the same rule as

@@ -326,7 +326,7 @@ func applicationPath(family Family) Path {
 			},
 			{
 				Name: EvSubmitForApproval, Label: "提交审批", From: []State{AppDraft}, To: AppPendingApproval,
-				Actors: []Role{office}, Guards: eligibility, Effect: applyApplicationInput,
+				Actors: []Role{office}, Guards: eligibility, Effect: applyApplicationInput, Prepares: true,
 				Opens:  []TaskSpec{{Kind: TaskApprove, Role: RolePrincipal}},
 				Closes: []TaskKind{TaskRevise},
 				Docs:   []DocSpec{{DocRegistrationForm, "Art. 13"}, {DocCategoryProposal, "Art. 6"}},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -254,9 +255,30 @@ func (e *Engine) justiceSees(c *Case) bool {
 	return false
 }
 
-// mayFire says why actor may not fire def on the case, or nil.
-func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
-	if err := actor.delegationConflict(c, def); err != nil {
+// preparers are the users who prepared c (EventDef.NotByPreparer): its
+// opener and the actors of its Prepares events in history, with whoever
+// they stood in for.
+func (e *Engine) preparers(c *Case, history []Event) []int64 {
+	out := []int64{c.Preparer}
+	p := e.paths[c.Path]
+	if p == nil {
+		return out
+	}
+	for i := range history {
+		if def, ok := p.Event(history[i].Event); ok && def.Prepares {
+			out = append(out, history[i].Actor)
+			if history[i].OnBehalfOf != 0 {
+				out = append(out, history[i].OnBehalfOf)
+			}
+		}
+	}
+	return out
+}
+
+// mayFire says why actor may not fire def on the case, or nil. preparers
+// are the case's (Engine.preparers); only NotByPreparer events need them.
+func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef, preparers []int64) error {
+	if err := actor.delegationConflict(c, def, preparers); err != nil {
 		return err
 	}
 	if actor.PersonID != 0 && actor.PersonID == c.PersonID {
@@ -265,8 +287,8 @@ func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef) error {
 		}
 		return fmt.Errorf("%w: nobody acts on a case about their own certificate", ErrForbidden)
 	}
-	if def.NotByPreparer && c.Preparer == actor.UserID {
-		return fmt.Errorf("%w: the preparer of a case may not %s it", ErrForbidden, def.Name)
+	if def.NotByPreparer && slices.Contains(preparers, actor.UserID) {
+		return fmt.Errorf("%w: whoever prepared or submitted a case may not %s it", ErrForbidden, def.Name)
 	}
 	if def.ByPreparer && c.Preparer != actor.UserID && (actor.delegator == nil || actor.delegator.UserID != c.Preparer) {
 		return fmt.Errorf("%w: only the preparer of a case, or their deputy, may %s it", ErrForbidden, def.Name)
@@ -291,14 +313,14 @@ func rolesText(rs []Role) string {
 // An event that would complete one of tasks (c's) that someone else holds
 // is not: Fire refuses it (checkClaims). Closes a transition decides as it
 // runs are not known here, only the event's own (EventDef.Closes).
-func (e *Engine) allowed(actor *Actor, c *Case, tasks []Task) []AllowedEvent {
+func (e *Engine) allowed(actor *Actor, c *Case, tasks []Task, preparers []int64) []AllowedEvent {
 	p := e.paths[c.Path]
 	out := []AllowedEvent{}
 	if p == nil {
 		return out
 	}
 	for _, def := range p.EventsFrom(c.State) {
-		if e.mayFire(actor, c, def) == nil && heldElsewhere(tasks, actor, def, nil) == nil {
+		if e.mayFire(actor, c, def, preparers) == nil && heldElsewhere(tasks, actor, def, nil) == nil {
 			out = append(out, AllowedEvent{def.Name, def.Label, def.CommentRequired})
 		}
 	}
@@ -381,7 +403,15 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if !ok {
 			return Invalid("event", fmt.Sprintf("unknown event %q of path %s", cmd.Event, c.Path))
 		}
-		if err := e.mayFire(cmd.Actor, &c, def); err != nil {
+		var preparers []int64
+		if def.NotByPreparer {
+			history, err := tx.CaseEvents(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			preparers = e.preparers(&c, history)
+		}
+		if err := e.mayFire(cmd.Actor, &c, def, preparers); err != nil {
 			return err
 		}
 		if cmd.ExpectedVersion != c.Version {
@@ -640,11 +670,12 @@ func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, person
 	if v.Tasks, err = tx.CaseTasks(ctx, id); err != nil {
 		return CaseView{}, err
 	}
-	v.Allowed = e.allowed(actor, &c, v.Tasks)
+	preparers := e.preparers(&c, v.History)
+	v.Allowed = e.allowed(actor, &c, v.Tasks, preparers)
 	if v.Documents, err = tx.CaseDocuments(ctx, id); err != nil {
 		return CaseView{}, err
 	}
-	if v.OnBehalf, err = e.onBehalfAllowed(ctx, tx, actor, &c, v.Tasks); err != nil {
+	if v.OnBehalf, err = e.onBehalfAllowed(ctx, tx, actor, &c, v.Tasks, preparers); err != nil {
 		return CaseView{}, err
 	}
 	return v, nil
@@ -797,7 +828,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	}
 	cc.Case = c
 	if !system {
-		if err := e.mayFire(actor, &c, def); err != nil {
+		if err := e.mayFire(actor, &c, def, []int64{actor.UserID}); err != nil {
 			return Case{}, err
 		}
 	}

@@ -447,9 +447,9 @@ func (a *Actor) asDeputyOf(d *Actor) *Actor {
 
 // conflictWith says why a may not work on a task of kind on c, or "": the
 // case is about a (or, for a deputy, the delegator), or a (or the
-// delegator) prepared it and the kind is only completed by events the
+// delegator) is one of preparers and the kind is only completed by events the
 // preparer may not fire. kind "" checks the case alone.
-func (a *Actor) conflictWith(c *Case, kind TaskKind) string {
+func (a *Actor) conflictWith(c *Case, kind TaskKind, preparers []int64) string {
 	barred := kind != "" && slices.Contains(preparerBarred(), kind)
 	for _, who := range []*Actor{a, a.delegator} {
 		if who == nil {
@@ -462,8 +462,8 @@ func (a *Actor) conflictWith(c *Case, kind TaskKind) string {
 		if who.PersonID != 0 && who.PersonID == c.PersonID {
 			return "the case is about " + name
 		}
-		if barred && c.Preparer == who.UserID {
-			return "the case was prepared by " + name
+		if barred && slices.Contains(preparers, who.UserID) {
+			return "the case was prepared or submitted by " + name
 		}
 	}
 	return ""
@@ -473,7 +473,7 @@ func (a *Actor) conflictWith(c *Case, kind TaskKind) string {
 // delegator's authority never reached a case where the deputy or the
 // delegator has a conflict (their own case; an approval of what either
 // prepared).
-func (a *Actor) delegationConflict(c *Case, def *EventDef) error {
+func (a *Actor) delegationConflict(c *Case, def *EventDef, preparers []int64) error {
 	d := a.delegator
 	if d == nil {
 		return nil
@@ -483,7 +483,7 @@ func (a *Actor) delegationConflict(c *Case, def *EventDef) error {
 		return fmt.Errorf("%w: a deputy never acts on a case about their own certificate", ErrForbidden)
 	case d.PersonID != 0 && d.PersonID == c.PersonID:
 		return fmt.Errorf("%w: the case is about %s, whom you stand in for", ErrForbidden, d.Name)
-	case def.NotByPreparer && (c.Preparer == a.UserID || c.Preparer == d.UserID):
+	case def.NotByPreparer && (slices.Contains(preparers, a.UserID) || slices.Contains(preparers, d.UserID)):
 		return fmt.Errorf("%w: the preparer of a case may not %s it, nor stand in for whoever does", ErrForbidden, def.Name)
 	}
 	return nil
@@ -594,7 +594,7 @@ type OnBehalfEvents struct {
 
 // onBehalfAllowed lists, per delegator whose delegation to actor runs
 // today, the events actor may fire on c for them.
-func (e *Engine) onBehalfAllowed(ctx context.Context, tx Tx, actor *Actor, c *Case, tasks []Task) ([]OnBehalfEvents, error) {
+func (e *Engine) onBehalfAllowed(ctx context.Context, tx Tx, actor *Actor, c *Case, tasks []Task, preparers []int64) ([]OnBehalfEvents, error) {
 	it, ok := tx.(InboxTx)
 	if !ok {
 		return nil, nil
@@ -605,7 +605,7 @@ func (e *Engine) onBehalfAllowed(ctx context.Context, tx Tx, actor *Actor, c *Ca
 	}
 	var out []OnBehalfEvents
 	for i := range ds {
-		if evs := e.allowed(actor.asDeputyOf(&ds[i]), c, tasks); len(evs) > 0 {
+		if evs := e.allowed(actor.asDeputyOf(&ds[i]), c, tasks, preparers); len(evs) > 0 {
 			out = append(out, OnBehalfEvents{UserID: ds[i].UserID, Name: ds[i].Name, Events: evs})
 		}
 	}
@@ -852,6 +852,11 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 		if err != nil {
 			return err
 		}
+		history, err := tx.CaseEvents(ctx, t.CaseID)
+		if err != nil {
+			return err
+		}
+		cc.preparers = e.preparers(&cc.Case, history)
 		version, err := it.BumpCase(ctx, t.CaseID, now)
 		if err != nil {
 			return err
@@ -893,11 +898,11 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 
 // mayWork says why act may not work on t (claim it, be given it,
 // complete it), or nil.
-func mayWork(act *Actor, t *Task, c *Case) error {
+func mayWork(act *Actor, t *Task, cc *CaseContext) error {
 	if !act.Has(t.Role, t.OrgUnitID) {
 		return fmt.Errorf("%w: task %d is for the role %s at its department", ErrForbidden, t.ID, t.Role)
 	}
-	if why := act.conflictWith(c, t.Kind); why != "" {
+	if why := act.conflictWith(&cc.Case, t.Kind, cc.preparers); why != "" {
 		return fmt.Errorf("%w: %s", ErrForbidden, why)
 	}
 	return nil
@@ -917,7 +922,7 @@ func heldBy(ctx context.Context, it InboxTx, t *Task) error {
 // is refused with ErrConflict; claiming one's own again changes nothing.
 func (e *Engine) ClaimTask(ctx context.Context, actor *Actor, taskID int64, in TaskActInput) (TaskActResult, error) {
 	return e.actOnTask(ctx, actor, taskID, in, ActClaim, func(ctx context.Context, it InboxTx, act *Actor, t *Task, cc *CaseContext, now time.Time) (map[string]any, error) {
-		if err := mayWork(act, t, &cc.Case); err != nil {
+		if err := mayWork(act, t, cc); err != nil {
 			return nil, err
 		}
 		switch {
@@ -939,7 +944,7 @@ func (e *Engine) UnclaimTask(ctx context.Context, actor *Actor, taskID int64, in
 		if t.AssigneeID == 0 || !act.holds(t.AssigneeID) {
 			// Only someone who could work on the task learns whether and
 			// by whom it is held; anyone else may not act on it at all.
-			if err := mayWork(act, t, &cc.Case); err != nil {
+			if err := mayWork(act, t, cc); err != nil {
 				return nil, err
 			}
 			if t.AssigneeID == 0 {
@@ -971,7 +976,7 @@ func (e *Engine) ReassignTask(ctx context.Context, actor *Actor, taskID int64, i
 		if t.AssigneeID != 0 && !act.holds(t.AssigneeID) {
 			return nil, heldBy(ctx, it, t)
 		}
-		if err := mayWork(act, t, &cc.Case); err != nil {
+		if err := mayWork(act, t, cc); err != nil {
 			return nil, err
 		}
 		// Nobody, and somebody without the role here, get one answer: the
@@ -991,7 +996,7 @@ func (e *Engine) ReassignTask(ctx context.Context, actor *Actor, taskID int64, i
 		if to.UserID == t.AssigneeID {
 			return nil, Invalid("user_id", to.Name+" already holds the task")
 		}
-		if why := to.conflictWith(&cc.Case, t.Kind); why != "" {
+		if why := to.conflictWith(&cc.Case, t.Kind, cc.preparers); why != "" {
 			return nil, Invalid("user_id", fmt.Sprintf("%s may not do it: %s", to.Name, strings.Replace(why, "you", "them", 1)))
 		}
 		from := t.AssigneeID
@@ -1008,7 +1013,7 @@ func (e *Engine) ReassignTask(ctx context.Context, actor *Actor, taskID int64, i
 // Once per task per RemindEvery: sooner is a *RateLimitError.
 func (e *Engine) RemindTask(ctx context.Context, actor *Actor, taskID int64, in TaskActInput) (TaskActResult, error) {
 	return e.actOnTask(ctx, actor, taskID, in, ActRemind, func(ctx context.Context, it InboxTx, act *Actor, t *Task, cc *CaseContext, now time.Time) (map[string]any, error) {
-		if why := act.conflictWith(&cc.Case, ""); why != "" {
+		if why := act.conflictWith(&cc.Case, "", cc.preparers); why != "" {
 			return nil, fmt.Errorf("%w: %s", ErrForbidden, why)
 		}
 		if t.RemindedAt != nil {
@@ -1076,7 +1081,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 		if err != nil {
 			return err
 		}
-		if len(e.allowed(act, &cc.Case, nil)) == 0 {
+		if len(e.allowed(act, &cc.Case, nil, e.preparers(&cc.Case, nil))) == 0 {
 			return fmt.Errorf("%w: only who may act on the case now copies it", ErrForbidden)
 		}
 		var add []int64

@@ -89,9 +89,15 @@ type EventDef struct {
 	From   []State
 	To     State
 	Actors []Role // who may fire it; scope is checked separately
-	// NotByPreparer: the user who prepared the case may not fire it
-	// (separation of duties: nobody approves their own application).
+	// NotByPreparer: the users who prepared the case — its opener and
+	// whoever fired one of its Prepares events, in their own name or for
+	// someone — may not fire it (separation of duties: nobody approves
+	// their own application).
 	NotByPreparer bool
+	// Prepares: firing it makes the actor, and whoever they stand in for,
+	// one of the case's preparers (提交审批 by another clerk than the one
+	// who opened the case).
+	Prepares bool
 	// ByPreparer: only the user who prepared the case — its initiator —
 	// fires it, or whoever stands in for them (撤回: the initiator
 	// withdraws what they sent, before any decision).

@@ -77,6 +77,9 @@ type CaseContext struct {
 	Department OrgUnit
 	Person     Person
 	Unit       OrgUnit // the person's unit
+
+	// preparers, when the engine needs them, are Engine.preparers of Case.
+	preparers []int64
 }
 
 // FireContext is what Engine.Fire reads about a case before it runs the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -200,6 +201,13 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 	pending := w.reach(casts[0], workflow.AppPendingApproval)
 	prepared := w.Open("clerk-leader", workflow.PathApplication, w.ClonePerson("zhangwei", nil), categories)
 	prepared = w.MustFire("clerk-leader", prepared, workflow.EvSubmitForApproval, "", "")
+	// Opened by one clerk, submitted by another who is also a leader: the
+	// submitter prepared it as much as the opener did.
+	submitted := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhangwei", nil), categories)
+	submitted = w.MustFire("clerk-leader", submitted, workflow.EvSubmitForApproval, "", "")
+	if v := w.view("clerk-leader", submitted.ID); slices.ContainsFunc(v.Allowed, func(a workflow.AllowedEvent) bool { return a.Name == workflow.EvApprove }) {
+		t.Errorf("the submitter is offered to approve: %+v", v.Allowed)
+	}
 	untrained := w.Open("clerk", workflow.PathApplication, w.ClonePerson("liuyang", nil), categories)
 	own := w.Open("clerk", workflow.PathApplication, w.Data.People["lina"], categories)
 	tests := []struct {
@@ -222,6 +230,10 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 		}},
 		{"forbidden actor (clerk approves)", func() error { _, err := w.Fire("clerk", pending, workflow.EvApprove, "", ""); return err }, isForbidden},
 		{"preparer approves own", func() error { _, err := w.Fire("clerk-leader", prepared, workflow.EvApprove, "", ""); return err }, isForbidden},
+		{"submitter approves what another clerk opened", func() error {
+			_, err := w.Fire("clerk-leader", submitted, workflow.EvApprove, "", "")
+			return err
+		}, isForbidden},
 		{"officer fires on own case", func() error { _, err := w.Fire("lina", own, workflow.EvSubmitForApproval, "", ""); return err }, isForbidden},
 		{"other region", func() error { _, err := w.Fire("tacheng-clerk", pending, workflow.EvWithdraw, "x", ""); return err }, func(err error) bool { return errors.Is(err, workflow.ErrNotFound) }},
 		{"stale version", func() error {

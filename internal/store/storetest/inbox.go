@@ -758,18 +758,28 @@ func testInboxDelegation(t *testing.T, open Opener) {
 		own = w.MustFire("clerk", own, workflow.EvSubmitForApproval, "", "")
 		byLina := w.pending("lina")
 		byClerkLeader := w.pending("clerk-leader")
+		// Opened by another clerk, submitted by the deputy as a clerk.
+		submittedByLina := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhangwei", nil), categories)
+		submittedByLina = w.MustFire("lina", submittedByLina, workflow.EvSubmitForApproval, "", "")
 		for _, tc := range []struct {
 			name, deputy, delegator string
 			c                       workflow.CaseView
+			inInbox                 bool // the inbox knows only the case's opener as its preparer
 		}{
-			{"own certificate", "lina", "leader", own},
-			{"application the deputy prepared", "lina", "leader", byLina},
-			{"application the delegator prepared", "region-hr", "clerk-leader", byClerkLeader},
+			{"own certificate", "lina", "leader", own, false},
+			{"application the deputy prepared", "lina", "leader", byLina, false},
+			{"application the delegator prepared", "region-hr", "clerk-leader", byClerkLeader, false},
+			{"application the deputy submitted", "lina", "leader", submittedByLina, true},
 		} {
 			task := w.openTask(tc.c, workflow.TaskApprove)
 			items, c := w.inbox(tc.deputy, workflow.InboxFilter{})
-			if _, ok := taskIn(items, task.ID); ok || c.Delegated == 0 {
-				t.Fatalf("%s: the deputy's inbox holds the task (or nothing delegated: %+v)", tc.name, c)
+			if _, ok := taskIn(items, task.ID); ok != tc.inInbox || c.Delegated == 0 {
+				t.Fatalf("%s: the deputy's inbox holds the task %t (or nothing delegated: %+v)", tc.name, ok, c)
+			}
+			for _, ob := range w.view(tc.deputy, tc.c.ID).OnBehalf {
+				if slices.Contains(eventNames(ob.Events), workflow.EvApprove) {
+					t.Fatalf("%s: the deputy is offered %+v", tc.name, ob)
+				}
 			}
 			w.refused(t, tc.name+": approve", func() error {
 				_, err := w.fireFor(tc.deputy, tc.delegator, tc.c, workflow.EvApprove, "同意")

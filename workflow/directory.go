@@ -119,8 +119,10 @@ func (e *Engine) People(ctx context.Context, actor *Actor, f PersonFilter) ([]Pe
 	return out, err
 }
 
-// validatePerson checks and normalises a person record.
-func validatePerson(p *Person) error {
+// validatePerson checks and normalises a person record. Employment is
+// the departure path's (离岗, Art. 18): a new record is active, an update
+// keeps the status old has (old nil: a new record).
+func validatePerson(p *Person, old *Person, today Date) error {
 	p.Name = strings.TrimSpace(p.Name)
 	switch n := utf8.RuneCountInString(p.Name); {
 	case n == 0:
@@ -138,6 +140,9 @@ func validatePerson(p *Person) error {
 	} else if p.BirthDate != id.BirthDate() {
 		return Invalid("birth_date", "does not match the 公民身份号码 ("+id.BirthDate().String()+")")
 	}
+	if p.BirthDate.AddMonths(16 * 12).After(today) {
+		return Invalid("id_number", "its birth date "+p.BirthDate.String()+" makes the person younger than 16, or not yet born")
+	}
 	if p.Sex == "" {
 		p.Sex = id.Sex()
 	} else if p.Sex != id.Sex() {
@@ -146,8 +151,17 @@ func validatePerson(p *Person) error {
 	if !p.Education.Valid() {
 		return Invalid("education", fmt.Sprintf("unknown level %q (初中, 高中, 中专, 大专, 本科, 硕士研究生, 博士研究生)", p.Education))
 	}
-	if p.Employment == "" {
-		p.Employment = EmploymentActive
+	want := EmploymentActive
+	if old != nil {
+		want = old.Employment
+	}
+	switch {
+	case p.Employment == "":
+		p.Employment = want
+	case !p.Employment.Valid():
+		return Invalid("employment", fmt.Sprintf("unknown status %q (active, leaving, departed)", p.Employment))
+	case p.Employment != want:
+		return Invalid("employment", fmt.Sprintf("is %s and changes only through a departure case (离岗, Art. 18), not by editing the record", want))
 	}
 	if p.OrgUnitID <= 0 {
 		return Invalid("org_unit_id", "required")
@@ -199,7 +213,7 @@ func (e *Engine) CreatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 		return Person{}, fmt.Errorf("%w: only the legal office, HR or an admin keep staff records", ErrForbidden)
 	}
 	p.ID, p.Version = 0, 0
-	if err := validatePerson(&p); err != nil {
+	if err := validatePerson(&p, nil, e.Today()); err != nil {
 		return Person{}, err
 	}
 	err := e.store.Update(ctx, func(tx Tx) error {
@@ -229,7 +243,7 @@ func (e *Engine) UpdatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 		if old.ID == actor.PersonID {
 			return fmt.Errorf("%w: nobody edits their own staff record", ErrForbidden)
 		}
-		if err := validatePerson(&p); err != nil {
+		if err := validatePerson(&p, &old, e.Today()); err != nil {
 			return err
 		}
 		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {

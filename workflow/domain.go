@@ -110,6 +110,11 @@ const (
 	EmploymentDeparted Employment = "departed"
 )
 
+// Valid reports whether e is a known status.
+func (e Employment) Valid() bool {
+	return e == EmploymentActive || e == EmploymentLeaving || e == EmploymentDeparted
+}
+
 // Person is a staff member who may hold certificates.
 type Person struct {
 	ID         int64      `json:"id"`

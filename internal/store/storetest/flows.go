@@ -417,6 +417,55 @@ func testDirectory(t *testing.T, open Opener) {
 	if _, err := w.Engine.UpdatePerson(w.Ctx, clerk, p); !errors.Is(err, workflow.ErrConflict) {
 		t.Fatalf("stale update: %v", err)
 	}
+	p.Version = 2
+	// Employment is the departure path's: no edit sets it, and a new
+	// record is active. Nobody is employed under 16, or before birth.
+	id18 := func(first17 string) workflow.IDNumber {
+		return workflow.IDNumber(first17 + string(workflow.IDCheckChar(first17)))
+	}
+	for _, tc := range []struct {
+		name  string
+		do    func() error
+		field string
+	}{
+		{"departed by an edit", func() error {
+			q := p
+			q.Employment = workflow.EmploymentDeparted
+			_, err := w.Engine.UpdatePerson(w.Ctx, w.Actor("hr"), q)
+			return err
+		}, "employment"},
+		{"unknown status", func() error {
+			q := p
+			q.Employment = "fired"
+			_, err := w.Engine.UpdatePerson(w.Ctx, clerk, q)
+			return err
+		}, "employment"},
+		{"created departed", func() error {
+			_, err := w.Engine.CreatePerson(w.Ctx, clerk, workflow.Person{Name: "已离岗", IDNumber: id18("65010219900101003"),
+				Education: workflow.EduCollege, OrgUnitID: p.OrgUnitID, Employment: workflow.EmploymentDeparted})
+			return err
+		}, "employment"},
+		{"born in the future", func() error {
+			_, err := w.Engine.CreatePerson(w.Ctx, clerk, workflow.Person{Name: "未生", IDNumber: id18("65010220300101003"), Education: workflow.EduCollege, OrgUnitID: p.OrgUnitID})
+			return err
+		}, "id_number"},
+		{"younger than 16", func() error {
+			born := Today.AddMonths(-16*12 + 1)
+			_, err := w.Engine.CreatePerson(w.Ctx, clerk, workflow.Person{Name: "少年", IDNumber: id18(fmt.Sprintf("650102%04d%02d%02d003", born.Year, born.Month, born.Day)), Education: workflow.EduCollege, OrgUnitID: p.OrgUnitID})
+			return err
+		}, "id_number"},
+	} {
+		before := w.Counts()
+		if err := tc.do(); !isInputOn(tc.field)(err) {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if after := w.Counts(); !reflect.DeepEqual(after, before) {
+			t.Fatalf("%s wrote: %v → %v", tc.name, before, after)
+		}
+	}
+	if q, err := w.Engine.Person(w.Ctx, clerk, p.ID); err != nil || q.Version != 2 || q.Employment != workflow.EmploymentActive {
+		t.Fatalf("after refused edits: %+v %v", q, err)
+	}
 	tr, err := w.Engine.SaveTraining(w.Ctx, clerk, workflow.Training{PersonID: p.ID, Kind: workflow.TrainingLaw, Date: workflow.MustDate("2025-11-01"), Passed: true})
 	if err != nil || tr.ID == 0 {
 		t.Fatal(err)

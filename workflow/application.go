@@ -308,6 +308,7 @@ func applicationPath(family Family) Path {
 		Initial:    AppDraft,
 		Subject:    SubjectPerson,
 		Department: dept,
+		OneOpen:    "Art. 4",
 		States: []StateDef{
 			{AppDraft, "制表中", false, false},
 			{AppPendingApproval, "待主要负责人审批", false, false},
@@ -364,7 +365,7 @@ func applicationPath(family Family) Path {
 			},
 			{
 				Name: EvIssue, Label: issuer + "核发", From: []State{AppSubmitted}, To: AppIssued,
-				Actors: deciders, Effect: issueCertificate(issuer), Guards: []Guard{guardIssueInService},
+				Actors: deciders, Effect: issueCertificate(issuer), Guards: []Guard{guardIssueInService, guardNoOutstanding},
 				Opens:  []TaskSpec{{Kind: TaskRecordReceipt, Role: office}},
 				Closes: []TaskKind{TaskRecordDecision},
 			},

@@ -751,6 +751,30 @@ func (e *Engine) openOnce(ctx context.Context, actor *Actor, key, fp string, inp
 	return view, err
 }
 
+// oneOpen refuses a second case of path p in progress about person
+// (Path.OneOpen).
+func (e *Engine) oneOpen(ctx context.Context, tx Tx, p *Path, person int64) error {
+	if p.OneOpen == "" || person <= 0 {
+		return nil
+	}
+	for f := (CaseFilter{Scope: Scope{All: true}, PersonID: person, Path: p.Name, Limit: 100}); ; {
+		cases, err := tx.ListCases(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, o := range cases {
+			if !p.Final(o.State) {
+				return &GuardError{Violations: []Violation{{Article: p.OneOpen,
+					Condition: fmt.Sprintf("%s %s about this person is still in progress (%s)", p.Title, o.Number, p.StateLabel(o.State))}}}
+			}
+		}
+		if len(cases) < f.Limit {
+			return nil
+		}
+		f.After = cases[len(cases)-1].ID
+	}
+}
+
 // open opens a case inside tx. A system opening (a case another transition
 // spawns) skips the actor's role check: the spawning event was authorised.
 func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput, system bool, now time.Time) (Case, error) {
@@ -831,6 +855,9 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 		if err := e.mayFire(actor, &c, def, []int64{actor.UserID}); err != nil {
 			return Case{}, err
 		}
+	}
+	if err := e.oneOpen(ctx, tx, p.Path, c.PersonID); err != nil {
+		return Case{}, err
 	}
 	snap, err := e.snapshot(ctx, tx, actor, cc, now)
 	if err != nil {

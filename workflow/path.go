@@ -70,6 +70,9 @@ type Path struct {
 	// States lists every state with its Chinese label, in display order.
 	States []StateDef
 	Events []EventDef
+	// OneOpen, when set, is the article that allows one case of this path
+	// in progress per person: opening a second one is refused with it.
+	OneOpen string
 }
 
 // StateDef labels a state.
@@ -158,6 +161,16 @@ func (p *Path) Event(name EventName) (*EventDef, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Final reports whether s is one of p's final states.
+func (p *Path) Final(s State) bool {
+	for _, d := range p.States {
+		if d.Name == s {
+			return d.Final
+		}
+	}
+	return false
 }
 
 // StateLabel returns the Chinese label of s.

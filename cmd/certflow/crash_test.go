@@ -17,6 +17,7 @@ import (
 
 	"certflow/internal/demo"
 	"certflow/internal/store/postgres"
+	"certflow/workflow"
 )
 
 // TestServeSurvivesKill: certflow serve is killed (SIGKILL) while 30
@@ -45,6 +46,32 @@ func TestServeSurvivesKill(t *testing.T) {
 	})
 }
 
+// cloneOf records, as the demo clerk, the i-th copy of person id with
+// their trainings: an applicant as eligible as they are (one person has
+// one application in progress, Art. 4).
+func (c client) cloneOf(id int64, i int) int64 {
+	c.t.Helper()
+	var p map[string]any
+	c.do("clerk", "GET", fmt.Sprintf("/api/v1/people/%d", id), nil, http.StatusOK, &p)
+	var trainings struct{ Items []map[string]any }
+	c.do("clerk", "GET", fmt.Sprintf("/api/v1/people/%d/trainings", id), nil, http.StatusOK, &trainings)
+	first17 := fmt.Sprintf("65010219880101%03d", 100+i)
+	p["id_number"] = first17 + string(workflow.IDCheckChar(first17))
+	p["name"] = fmt.Sprintf("%s%d", p["name"], i)
+	for _, k := range []string{"id", "version", "birth_date", "sex"} {
+		delete(p, k)
+	}
+	var made struct{ ID int64 }
+	c.do("clerk", "POST", "/api/v1/people", p, http.StatusCreated, &made)
+	for _, tr := range trainings.Items {
+		for _, k := range []string{"id", "version", "person_id"} {
+			delete(tr, k)
+		}
+		c.do("clerk", "POST", fmt.Sprintf("/api/v1/people/%d/trainings", made.ID), tr, http.StatusCreated, nil)
+	}
+	return made.ID
+}
+
 func survivesKill(t *testing.T, bin, database string, open func() *sql.DB) {
 	const n = 30
 	srv := launch(t, bin, database, "--renderer", "none")
@@ -55,7 +82,7 @@ func survivesKill(t *testing.T, bin, database string, open func() *sql.DB) {
 	ids := make([]int64, n)
 	for i := range ids {
 		var v caseView
-		c.do("clerk", "POST", "/api/v1/cases", map[string]any{"path": "application", "person_id": 1,
+		c.do("clerk", "POST", "/api/v1/cases", map[string]any{"path": "application", "person_id": c.cloneOf(1, i),
 			"data": map[string]any{"proposed_categories": []string{"安全生产监督管理"}, "region": "天山区行政区域"}}, http.StatusCreated, &v)
 		ids[i] = v.ID
 	}

@@ -65,7 +65,7 @@ type matrix struct {
 	otherBiz int64 // 克拉玛依's enforcement unit
 
 	// In scope (乌鲁木齐).
-	caseIn, caseDraft  workflow.CaseView // about 张三: submitted to justice; pending approval
+	caseIn, caseDraft  workflow.CaseView // about 张三, submitted to justice; about a colleague, pending approval
 	docIn, docDraft    int64
 	trainingIn         int64 // 张三's
 	holderIn           int64 // holds a received certificate
@@ -132,11 +132,11 @@ func newMatrix(t *testing.T, open storetest.Opener) *matrix {
 	}
 	m.principal2, m.principalOut = m.users["m-principal2"], m.users["k-principal"]
 
-	// In scope: 张三's application at justice, another awaiting approval,
+	// In scope: 张三's application at justice, a colleague's awaiting approval,
 	// both with their forms rendered; a certificate holder; a reminder.
 	m.caseIn = m.submitted(t, "in", f.ready)
 	m.docIn = m.renderAll(t, m.caseIn.ID)
-	m.caseDraft, _ = m.pending(t, "in", f.ready)
+	m.caseDraft, _ = m.pending(t, "in", m.person(t, "in"))
 	m.docDraft = m.renderAll(t, m.caseDraft.ID)
 	ts, err := f.engine.Trainings(ctx, m.as(t, "clerk"), f.ready)
 	if err != nil || len(ts) == 0 {
@@ -533,18 +533,18 @@ func matrixRoutes(m *matrix) []matrixRoute {
 		return []int64{p, ts[0].ID}
 	}
 	pendingTask := func(t *testing.T, m *matrix) []int64 {
-		_, tk := m.pending(t, "in", m.ready)
+		_, tk := m.pending(t, "in", m.person(t, "in"))
 		return []int64{tk.ID}
 	}
 	claimedTask := func(t *testing.T, m *matrix) []int64 {
-		_, tk := m.pending(t, "in", m.ready)
+		_, tk := m.pending(t, "in", m.person(t, "in"))
 		if _, err := m.engine.ClaimTask(m.ctx, m.as(t, "principal"), tk.ID, workflow.TaskActInput{}); err != nil {
 			t.Fatal(err)
 		}
 		return []int64{tk.ID}
 	}
 	pendingCase := func(t *testing.T, m *matrix) []int64 {
-		c, _ := m.pending(t, "in", m.ready)
+		c, _ := m.pending(t, "in", m.person(t, "in"))
 		return []int64{c.ID}
 	}
 	caseIn := func(m *matrix) string { return m.caseIn.Number }
@@ -627,12 +627,12 @@ func matrixRoutes(m *matrix) []matrixRoute {
 		{"GET", "/api/v1/cases/{id}", path("/api/v1/cases/%d"), false, []variant{
 			{name: "in", args: in(func(*testing.T, *matrix) []int64 { return []int64{m.caseIn.ID} }), marker: caseIn, want: everyone("200+")},
 			{name: "out", args: ids(m.caseOut.ID), want: everyone("404")},
-			{name: "not at justice", args: ids(m.caseDraft.ID), want: "200 200 200 200 404 200 200 401"},
+			{name: "not at justice", args: ids(m.caseDraft.ID), want: "200 200 200 404 404 200 200 401"},
 		}},
 		{"GET", "/api/v1/cases/{id}/documents", path("/api/v1/cases/%d/documents"), false, []variant{
 			{name: "in", args: ids(m.caseIn.ID), marker: formTitle, want: everyone("200+")},
 			{name: "out", args: ids(m.caseOut.ID), want: everyone("404")},
-			{name: "not at justice", args: ids(m.caseDraft.ID), want: "200 200 200 200 404 200 200 401"},
+			{name: "not at justice", args: ids(m.caseDraft.ID), want: "200 200 200 404 404 200 200 401"},
 		}},
 		{"GET", "/api/v1/cases/{id}/documents.pdf", path("/api/v1/cases/%d/documents.pdf"), false, []variant{
 			{name: "in", args: ids(m.caseIn.ID), want: everyone("200")},
@@ -645,7 +645,7 @@ func matrixRoutes(m *matrix) []matrixRoute {
 		{"GET", "/api/v1/documents/{id}", path("/api/v1/documents/%d"), false, []variant{
 			{name: "in", args: ids(m.docIn), want: everyone("200")},
 			{name: "out", args: ids(m.docOut), want: everyone("404")},
-			{name: "not at justice", args: ids(m.docDraft), want: "200 200 200 200 404 200 200 401"},
+			{name: "not at justice", args: ids(m.docDraft), want: "200 200 200 404 404 200 200 401"},
 		}},
 		{"GET", "/api/v1/documents/{id}/preview", path("/api/v1/documents/%d/preview"), false, []variant{
 			{name: "in", args: ids(m.docIn), marker: func(*matrix) string { return "张三" }, want: everyone("200+")},
@@ -662,9 +662,9 @@ func matrixRoutes(m *matrix) []matrixRoute {
 			return "/api/v1/cases/" + itoa(args[0]) + "/events", `{"event":"refuse","expected_version":` + itoa(args[1]) + `,"comment":"培训记录不全"}`
 		}, false, []variant{
 			{name: "in", args: func(t *testing.T, m *matrix) []int64 {
-				c := m.submitted(t, "in", m.ready)
+				c := m.submitted(t, "in", m.person(t, "in"))
 				return []int64{c.ID, c.Version}
-			}, want: "200 403 403 403 200 403 403 401"},
+			}, want: "200 403 403 404 200 403 403 401"},
 			{name: "out", args: ids(m.caseOut.ID, m.caseOut.Version), want: everyone("404")},
 		}},
 
@@ -682,32 +682,32 @@ func matrixRoutes(m *matrix) []matrixRoute {
 			{name: "out", args: in(func(*testing.T, *matrix) []int64 { return []int64{m.other} }), want: everyone("200")},
 		}},
 		{"POST", "/api/v1/tasks/{id}/claim", path("/api/v1/tasks/%d/claim"), false, []variant{
-			{name: "in", args: pendingTask, want: "403 200 403 403 404 403 403 401"},
+			{name: "in", args: pendingTask, want: "403 200 403 404 404 403 403 401"},
 			{name: "out", args: ids(m.taskOut), want: everyone("404")},
 		}},
 		{"POST", "/api/v1/tasks/{id}/unclaim", path("/api/v1/tasks/%d/unclaim"), false, []variant{
-			{name: "in", args: claimedTask, want: "403 200 403 403 404 403 403 401"},
+			{name: "in", args: claimedTask, want: "403 200 403 404 404 403 403 401"},
 			{name: "out", args: ids(m.taskOut), want: everyone("404")},
 		}},
 		{"POST", "/api/v1/tasks/{id}/reassign", func(_ *matrix, _ matrixCaller, args []int64) (string, string) {
 			return "/api/v1/tasks/" + itoa(args[0]) + "/reassign", `{"user_id":` + itoa(args[1]) + `,"comment":"本人出差"}`
 		}, false, []variant{
-			{name: "in", args: func(t *testing.T, m *matrix) []int64 { return []int64{pendingTask(t, m)[0], m.principal2} }, want: "403 200 403 403 404 403 403 401"},
+			{name: "in", args: func(t *testing.T, m *matrix) []int64 { return []int64{pendingTask(t, m)[0], m.principal2} }, want: "403 200 403 404 404 403 403 401"},
 			{name: "out", args: ids(m.taskOut, m.principal2), want: everyone("404")},
 			{name: "to someone out of scope", args: func(t *testing.T, m *matrix) []int64 { return []int64{pendingTask(t, m)[0], m.principalOut} },
-				hidden: []int{1}, want: "403 400 403 403 404 403 403 401"},
+				hidden: []int{1}, want: "403 400 403 404 404 403 403 401"},
 		}},
 		{"POST", "/api/v1/tasks/{id}/remind", path("/api/v1/tasks/%d/remind"), false, []variant{
-			{name: "in", args: pendingTask, want: "200 200 200 403 404 200 200 401"},
+			{name: "in", args: pendingTask, want: "200 200 200 404 404 200 200 401"},
 			{name: "out", args: ids(m.taskOut), want: everyone("404")},
 		}},
 		{"POST", "/api/v1/cases/{id}/copies", func(_ *matrix, _ matrixCaller, args []int64) (string, string) {
 			return "/api/v1/cases/" + itoa(args[0]) + "/copies", `{"user_ids":[` + itoa(args[1]) + `],"comment":"请知悉"}`
 		}, false, []variant{
-			{name: "in", args: func(t *testing.T, m *matrix) []int64 { return []int64{pendingCase(t, m)[0], m.users["m-supervisor"]} }, want: "200 200 403 403 404 403 403 401"},
+			{name: "in", args: func(t *testing.T, m *matrix) []int64 { return []int64{pendingCase(t, m)[0], m.users["m-supervisor"]} }, want: "200 200 403 404 404 403 403 401"},
 			{name: "out", args: ids(m.caseOut.ID, m.principal2), want: everyone("404")},
 			{name: "to someone out of scope", args: func(t *testing.T, m *matrix) []int64 { return []int64{pendingCase(t, m)[0], m.principalOut} },
-				hidden: []int{1}, want: "400 400 403 403 404 403 403 401"},
+				hidden: []int{1}, want: "400 400 403 404 404 403 403 401"},
 		}},
 		{"GET", "/api/v1/copies", path("/api/v1/copies"), false, []variant{{name: "-", args: noArgs, want: everyone("200")}}},
 
@@ -941,7 +941,7 @@ func TestJusticeListsWhatReachedJustice(t *testing.T) {
 	t.Parallel()
 	m := newMatrix(t, openSQLite)
 	for range 3 {
-		m.pending(t, "in", m.ready) // cases the liaison does not see, after caseDraft
+		m.pending(t, "in", m.person(t, "in")) // cases the liaison does not see, after caseDraft
 	}
 	var want []int64
 	all, err := m.engine.Cases(m.ctx, m.as(t, "clerk"), workflow.CaseFilter{Limit: 500})

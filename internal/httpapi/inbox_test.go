@@ -74,7 +74,7 @@ func TestInboxAPI(t *testing.T) {
 		}
 	}
 	c1, t1 := f.pendingTask(t, f.ready)
-	c2, t2 := f.pendingTask(t, f.ready)
+	c2, t2 := f.pendingTask(t, f.colleague(t))
 	principal, principal2, clerk := f.userID(t, "principal"), f.userID(t, "principal2"), f.userID(t, "clerk")
 
 	t.Run("list, filters, pages, badges", func(t *testing.T) {
@@ -184,7 +184,9 @@ func TestInboxAPI(t *testing.T) {
 		if p := f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_ids":[%d]}`, outsider)).problemOf(t, http.StatusBadRequest, path); p.Field != "user_ids" {
 			t.Fatalf("to another city: %+v", p)
 		}
-		f.do(t, "POST", path, officerToken, fmt.Sprintf(`{"user_ids":[%d]}`, liaison)).problemOf(t, http.StatusForbidden, path)
+		f.do(t, "POST", path, officerToken, fmt.Sprintf(`{"user_ids":[%d]}`, liaison)).problemOf(t, http.StatusNotFound, path)
+		own := "/api/v1/cases/" + itoa(c1.ID) + "/copies" // about the officer: read, not copied
+		f.do(t, "POST", own, officerToken, fmt.Sprintf(`{"user_ids":[%d]}`, liaison)).problemOf(t, http.StatusForbidden, own)
 		var res workflow.CopyResult
 		f.do(t, "POST", path, principalToken, fmt.Sprintf(`{"user_ids":[%d],"comment":"请知悉"}`, liaison)).decode(t, http.StatusOK, &res)
 		if len(res.UserIDs) != 1 || res.Event == nil {
@@ -459,7 +461,7 @@ func TestSendBackToPreparer(t *testing.T) {
 
 			// A preparer gone (disabled) strands nothing: the task goes to the office.
 			var c2 workflow.CaseView
-			f.do(t, "POST", "/api/v1/cases", clerk2Token, `{"path":"application","person_id":`+itoa(f.ready)+`,"data":{"proposed_categories":["应急管理"]}}`).
+			f.do(t, "POST", "/api/v1/cases", clerk2Token, `{"path":"application","person_id":`+itoa(f.colleague(t))+`,"data":{"proposed_categories":["应急管理"]}}`).
 				decode(t, http.StatusCreated, &c2)
 			f.do(t, "POST", "/api/v1/cases/"+itoa(c2.ID)+"/events", clerk2Token, `{"event":"submit_for_approval","expected_version":1}`).decode(t, http.StatusOK, &c2)
 			if err := auth.Disable(ctx, f.store, "clerk2"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -62,6 +63,7 @@ type fixture struct {
 	ready                int64 // meets every Art. 9 condition
 	untrained            int64 // lacks the law training of Art. 9(1)(3)
 	extra                []int64
+	colleagues           int // made by colleague
 }
 
 var testNow = time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC)
@@ -145,6 +147,32 @@ func setupOn(t *testing.T, open storetest.Opener, o Options) *fixture {
 	f.srv = httptest.NewServer(f.api.router)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// colleague records another staff member who, like 张三, meets every
+// Art. 9 condition: one person has one application in progress (Art. 4).
+func (f *fixture) colleague(t *testing.T) int64 {
+	t.Helper()
+	f.colleagues++
+	id := idNumber(fmt.Sprintf("650102199601%02d%03d", 1+f.colleagues%28, f.colleagues%1000))
+	p := workflow.Person{Name: fmt.Sprintf("同事%d号", f.colleagues), IDNumber: id, Sex: id.Sex(), BirthDate: id.BirthDate(), Education: workflow.EduBachelor,
+		Staffed: true, Post: true, OrgUnitID: f.prefBiz, Employment: workflow.EmploymentActive, Title: "科员"}
+	err := f.store.Update(context.Background(), func(tx workflow.Tx) error {
+		if err := tx.CreatePerson(context.Background(), &p); err != nil {
+			return err
+		}
+		for _, k := range []workflow.TrainingKind{workflow.TrainingEmergency, workflow.TrainingLaw} {
+			tr := workflow.Training{PersonID: p.ID, Kind: k, Date: workflow.MustDate("2025-06-01"), Passed: true}
+			if err := tx.CreateTraining(context.Background(), &tr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
 }
 
 // response is an answer as the tests look at it.

@@ -32,7 +32,7 @@ func IndexedStatements(t *testing.T, open Opener, explain Explainer) {
 	check("with the demo data")
 	clerk := w.Actor("clerk")
 	for range 20 {
-		v, err := w.Engine.OpenCase(w.Ctx, clerk, workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.Data.People["zhangwei"], Data: []byte(categories)})
+		v, err := w.Engine.OpenCase(w.Ctx, clerk, workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.ClonePerson("zhangwei", nil), Data: []byte(categories)})
 		if err != nil {
 			t.Fatal(err)
 		}

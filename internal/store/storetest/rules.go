@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -188,6 +190,56 @@ func testEligibility(t *testing.T, open Opener) {
 		// A justice-issued certificate does not block the Ministry one.
 		if got := w.guardArticles(ministry, v.PersonID, categories); got != nil {
 			t.Fatalf("ministry application refused: %v", got)
+		}
+	})
+	t.Run("4 one application in progress per person", func(t *testing.T) {
+		w.T = t
+		person := w.ClonePerson("zhangwei", nil)
+		first := w.Open("clerk", workflow.PathApplication, person, categories)
+		w.refused(t, "a second application", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: person, Data: json.RawMessage(categories)})
+			if ge := (*workflow.GuardError)(nil); !errors.As(err, &ge) || !hasArticle(ge.Violations, "Art. 4", first.Number) {
+				return fmt.Errorf("want Art. 4 naming %s: %w", first.Number, err)
+			}
+			return nil
+		}, func(err error) bool { return err == nil })
+		// Once the first is withdrawn, the next may start.
+		w.MustFire("clerk", first, workflow.EvWithdraw, "重新制表", "")
+		w.Open("clerk", workflow.PathApplication, person, categories)
+	})
+	t.Run("4 a second application begun elsewhere is not issued", func(t *testing.T) {
+		w.T = t
+		// Two applications in progress at once, as a race of two openings
+		// (or data from before the rule) leaves them: the second
+		// certificate is refused when justice issues it.
+		a := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhangwei", nil), categories)
+		var b workflow.CaseView
+		err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+			c, err := tx.Case(w.Ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			c.ID, c.Number = 0, ""
+			if err := tx.CreateCase(w.Ctx, &c); err != nil {
+				return err
+			}
+			b.Case = c
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []struct {
+			user string
+			ev   workflow.EventName
+		}{{"clerk", workflow.EvSubmitForApproval}, {"leader", workflow.EvApprove}, {"clerk", workflow.EvSubmitToIssuer}} {
+			a = w.MustFire(s.user, a, s.ev, "同意", "")
+			b = w.MustFire(s.user, b, s.ev, "同意", "")
+		}
+		w.MustFire("justice", a, workflow.EvIssue, "", `{"number":"新0102-A4","valid_until":"2031-03-09"}`)
+		_, err = w.Fire("justice", b, workflow.EvIssue, "", `{"number":"新0102-B4","valid_until":"2031-03-09"}`)
+		if ge := (*workflow.GuardError)(nil); !errors.As(err, &ge) || !hasArticle(ge.Violations, "Art. 4", "already holds") {
+			t.Fatalf("the second issue: %v", err)
 		}
 	})
 	t.Run("all failed conditions in one answer", func(t *testing.T) {

@@ -244,9 +244,20 @@ type Application struct {
 
 // Decision is the event that produced a document.
 type Decision struct {
+	Event   workflow.EventName
 	Comment string
 	Actor   string // the name of who fired the event
 	Date    workflow.Date
+}
+
+// Approval is the decision when it is the principal leader's approval
+// (同意), else none: a form made at submission leaves the leader's box
+// blank for the leader to fill in, not the clerk's comment and date.
+func (f Form) Approval() Decision {
+	if f.Decision.Event == workflow.EvApprove {
+		return f.Decision
+	}
+	return Decision{}
 }
 
 // BatchRow is one person of a batch list (申领汇总表, Art. 5).

@@ -231,7 +231,7 @@ func LoadForm(ctx context.Context, engine *workflow.Engine, id int64) (workflow.
 		}
 		actor, _ := dt.UserName(ctx, ev.Actor)
 		f = Form{Kind: doc.Kind, Article: doc.Article, CaseNumber: cc.Case.Number, GeneratedAt: engine.Now(),
-			Department: DepartmentOf(cc.Department), Decision: Decision{Comment: ev.Comment, Actor: actor, Date: workflow.DateOf(ev.At.In(shanghai))}}
+			Department: DepartmentOf(cc.Department), Decision: Decision{Event: ev.Event, Comment: ev.Comment, Actor: actor, Date: workflow.DateOf(ev.At.In(shanghai))}}
 		f.Department.Justice = justiceOf(cc.Department.Name)
 		if cc.Person.ID != 0 {
 			f.Person = PersonOf(cc.Person, cc.Unit.Name)

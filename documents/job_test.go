@@ -83,7 +83,11 @@ func (w *world) receive(t *testing.T) workflow.CaseView {
 		{"justice", workflow.EvIssue, `{"number":"新0102-2026-0007","valid_until":"2031-03-09"}`},
 		{"clerk", workflow.EvRecordReceipt, ""},
 	} {
-		res, err := w.engine.Fire(w.ctx, workflow.Command{Actor: w.actor(t, s.user), CaseID: v.ID, Event: s.ev, ExpectedVersion: v.Version, Comment: "同意", Input: json.RawMessage(s.data)})
+		comment := "已核实，" + string(s.ev) // each event's comment its own
+		if s.ev == workflow.EvApprove {
+			comment = "同意报送司法部门核定"
+		}
+		res, err := w.engine.Fire(w.ctx, workflow.Command{Actor: w.actor(t, s.user), CaseID: v.ID, Event: s.ev, ExpectedVersion: v.Version, Comment: comment, Input: json.RawMessage(s.data)})
 		if err != nil {
 			t.Fatalf("%s: %v", s.ev, err)
 		}
@@ -317,15 +321,22 @@ func TestDocumentsThroughRiver(t *testing.T) {
 func TestFormShowsTheCaseAsItsEventLeftIt(t *testing.T) {
 	w := newWorld(t)
 	v := w.receive(t)
-	form := func(kind workflow.DocKind) (workflow.Document, documents.Form) {
+	form := func(kind workflow.DocKind, nth ...int) (workflow.Document, documents.Form) {
 		t.Helper()
+		n := 0
+		if len(nth) > 0 {
+			n = nth[0]
+		}
 		for _, d := range w.documents(t) {
-			if d.CaseID == v.ID && d.Kind == kind {
+			if d.CaseID == v.ID && d.Kind == kind && n == 0 {
 				doc, f, err := documents.LoadForm(w.ctx, w.engine, d.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return doc, f
+			}
+			if d.CaseID == v.ID && d.Kind == kind {
+				n--
 			}
 		}
 		t.Fatalf("no %s", kind)
@@ -334,6 +345,24 @@ func TestFormShowsTheCaseAsItsEventLeftIt(t *testing.T) {
 	doc, f := form(workflow.DocCategoryProposal)
 	if a := f.Application; len(a.ProposedCategories) != 2 || len(a.AgreedCategories) != 0 || len(a.ConfirmedCategories) != 0 {
 		t.Errorf("审批表 of submit_for_approval shows %+v: want only the proposal", a)
+	}
+	// The leader's box: blank on the form made at submission, the
+	// leader's opinion and date on the one made at approval.
+	leaderBox := func(f documents.Form) string {
+		t.Helper()
+		html, err := documents.RenderHTML(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, box, _ := strings.Cut(string(html), "主要负责人审查意见")
+		box, _, _ = strings.Cut(box, "司法部门核定意见")
+		return box
+	}
+	if box := leaderBox(f); strings.Contains(box, "已核实") || !strings.Contains(box, "　　年　　月　　日") {
+		t.Errorf("审批表 of submit_for_approval fills the leader's box: %s", box)
+	}
+	if _, f := form(workflow.DocCategoryProposal, 1); !strings.Contains(leaderBox(f), "同意报送司法部门核定") || strings.Contains(leaderBox(f), "　　年　　月　　日") {
+		t.Errorf("审批表 of approve leaves out the leader's opinion: %s", leaderBox(f))
 	}
 	if _, f := form(workflow.DocReceipt); len(f.Application.ConfirmedCategories) != 2 || f.Certificate.Number != "新0102-2026-0007" {
 		t.Errorf("签收单 of record_receipt shows %+v, certificate %q: want the issued certificate", f.Application, f.Certificate.Number)

@@ -429,7 +429,7 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if err != nil {
 			return err
 		}
-		if err := checkClaims(fc.Tasks, cmd.Actor, def, tr); err != nil {
+		if err := checkClaims(ctx, tx, fc.Tasks, cmd.Actor, def, tr); err != nil {
 			return err
 		}
 		ch, err := e.commit(ctx, tx, tr, cmd, now)

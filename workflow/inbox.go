@@ -519,14 +519,27 @@ func (e *Engine) acting(ctx context.Context, tx Tx, actor *Actor, onBehalfOf int
 // task role's to fire and the actor fires it in that role. Claims are
 // written under a version bump, so the version check of Fire makes this
 // race-free.
-func checkClaims(tasks []Task, actor *Actor, def *EventDef, tr *Transition) error {
+func checkClaims(ctx context.Context, tx Tx, tasks []Task, actor *Actor, def *EventDef, tr *Transition) error {
 	if tr.Snap.Case.ID == 0 {
 		return nil
 	}
 	if t := heldElsewhere(tasks, actor, def, tr.Close); t != nil {
-		return fmt.Errorf("%w: task %d (%s) is held by user %d: only they complete it, or they give it back first", ErrTaskHeld, t.ID, t.Kind, t.AssigneeID)
+		return fmt.Errorf("%w: task %d (%s) is held by %s: only they complete it, or they give it back first", ErrTaskHeld, t.ID, t.Kind, holderName(ctx, tx, t))
 	}
 	return nil
+}
+
+// holderName is the name of who holds t, or "user <id>" when the store
+// cannot tell.
+func holderName(ctx context.Context, tx any, t *Task) string {
+	if it, ok := tx.(interface {
+		ActorByID(context.Context, int64) (Actor, error)
+	}); ok {
+		if u, err := it.ActorByID(ctx, t.AssigneeID); err == nil {
+			return u.Name
+		}
+	}
+	return fmt.Sprintf("user %d", t.AssigneeID)
 }
 
 // heldElsewhere is the open task among tasks that firing def would complete
@@ -910,11 +923,7 @@ func mayWork(act *Actor, t *Task, cc *CaseContext) error {
 
 // heldBy refuses an act on a task someone else holds, naming them.
 func heldBy(ctx context.Context, it InboxTx, t *Task) error {
-	name := fmt.Sprintf("user %d", t.AssigneeID)
-	if u, err := it.ActorByID(ctx, t.AssigneeID); err == nil {
-		name = u.Name
-	}
-	return fmt.Errorf("%w: task %d is held by %s", ErrTaskHeld, t.ID, name)
+	return fmt.Errorf("%w: task %d is held by %s", ErrTaskHeld, t.ID, holderName(ctx, it, t))
 }
 
 // ClaimTask takes a group task (认领): actor must hold its role at its
@@ -1016,6 +1025,9 @@ func (e *Engine) RemindTask(ctx context.Context, actor *Actor, taskID int64, in 
 		if why := act.conflictWith(&cc.Case, "", cc.preparers); why != "" {
 			return nil, fmt.Errorf("%w: %s", ErrForbidden, why)
 		}
+		if t.AssigneeID != 0 && act.holds(t.AssigneeID) {
+			return nil, Invalid("task", fmt.Sprintf("task %d is yours: 催办 urges whoever else holds a task", t.ID))
+		}
 		if t.RemindedAt != nil {
 			if next := t.RemindedAt.Add(RemindEvery); now.Before(next) {
 				return nil, &RateLimitError{What: fmt.Sprintf("task %d was urged at %s", t.ID, t.RemindedAt.In(e.loc).Format("2006-01-02 15:04")), RetryAfter: next.Sub(now)}
@@ -1039,11 +1051,13 @@ type CopyInput struct {
 	OnBehalfOf int64   `json:"on_behalf_of_user_id,omitempty"`
 }
 
-// CopyResult lists the users the copy reached and its history row; Event
-// is nil when every one of them had it already.
+// CopyResult lists the users the copy reached and its history row, and
+// those named who had it already; Event is nil when every one of them had
+// it already.
 type CopyResult struct {
-	UserIDs []int64 `json:"user_ids"`
-	Event   *Event  `json:"event,omitempty"`
+	UserIDs       []int64 `json:"user_ids"`
+	AlreadyCopied []int64 `json:"already_copied_user_ids,omitempty"`
+	Event         *Event  `json:"event,omitempty"`
 }
 
 // maxCopies bounds one copy.
@@ -1084,9 +1098,12 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 		if len(e.allowed(act, &cc.Case, nil, e.preparers(&cc.Case, nil))) == 0 {
 			return fmt.Errorf("%w: only who may act on the case now copies it", ErrForbidden)
 		}
-		var add []int64
+		var add, had []int64
 		for _, id := range in.UserIDs {
-			if id == act.UserID || slices.Contains(add, id) {
+			if id == act.UserID {
+				return Invalid("user_ids", "names yourself: whoever copies a case reads it already")
+			}
+			if slices.Contains(add, id) || slices.Contains(had, id) {
 				continue
 			}
 			// Nobody, and somebody out of the case's line, get one
@@ -1110,10 +1127,13 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 			if err != nil {
 				return err
 			}
-			if !w {
+			if w {
+				had = append(had, id)
+			} else {
 				add = append(add, id)
 			}
 		}
+		res.AlreadyCopied = had
 		if len(add) == 0 {
 			return errUnchanged
 		}
@@ -1132,7 +1152,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 				return err
 			}
 		}
-		res = CopyResult{UserIDs: add, Event: ev}
+		res.UserIDs, res.Event = add, ev
 		return nil
 	})
 	if errors.Is(err, errUnchanged) {
@@ -1236,8 +1256,12 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 		return Delegation{}, Invalid("ends_on", "lies in the past")
 	case in.EndsOn.After(in.StartsOn.AddDays(MaxDelegationDays - 1)):
 		return Delegation{}, Invalid("ends_on", fmt.Sprintf("a delegation lasts at most %d days", MaxDelegationDays))
+	case in.StartsOn.Before(today):
+		return Delegation{}, Invalid("starts_on", "lies in the past: a delegation starts today or later")
 	case utf8.RuneCountInString(in.Reason) > 500:
 		return Delegation{}, Invalid("reason", "longer than 500 characters")
+	case in.Reason == "":
+		return Delegation{}, Invalid("reason", "required: why you are away (出差, 休假, 外出学习…)")
 	}
 	d := Delegation{DelegatorID: actor.UserID, DelegatorName: actor.Name, DeputyID: in.DeputyID, StartsOn: in.StartsOn, EndsOn: in.EndsOn,
 		Reason: in.Reason, CreatedAt: now}

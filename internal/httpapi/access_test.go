@@ -392,7 +392,7 @@ func (m *matrix) delegation(t *testing.T) int64 {
 	// running one's is refused.
 	m.delegations++
 	day := workflow.MustDate("2026-04-01").AddDays(m.delegations)
-	d, err := m.engine.CreateDelegation(m.ctx, m.as(t, "principal"), workflow.DelegationInput{DeputyID: m.principal2, StartsOn: day, EndsOn: day})
+	d, err := m.engine.CreateDelegation(m.ctx, m.as(t, "principal"), workflow.DelegationInput{DeputyID: m.principal2, StartsOn: day, EndsOn: day, Reason: "出差"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -495,7 +495,7 @@ func buildOpenAPI() ([]byte, error) {
 				"its documents, listed in GET /copies) but never act on it. " +
 				"A copy reaches only users with a role other than officer at the case's department or a department above it (anyone else is 400, " +
 				"as a user who does not exist). Recorded as case.copy; " +
-				"users who had it already are skipped (event absent when all had).",
+				"users who had it already are skipped and listed in already_copied_user_ids (event absent when all had); naming yourself is 400.",
 			params: []obj{idParam("id", "the case's ID")}, body: schema(reflect.TypeFor[workflow.CopyInput]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.CopyResult]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "GET", path: Prefix + "/copies", id: "listCopies", summary: "The cases copied to the caller (抄送我的)", tag: "inbox",
@@ -503,15 +503,15 @@ func buildOpenAPI() ([]byte, error) {
 		{method: "GET", path: Prefix + "/delegations", id: "listDelegations", summary: "The delegations (代理) the caller gave or received", tag: "inbox",
 			params: paging, status: 200, result: list(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401}},
 		{method: "POST", path: Prefix + "/delegations", id: "createDelegation", summary: "Name a deputy (代理) for a date range", tag: "inbox",
-			descr: "From starts_on (default today) to ends_on, both included (China dates, at most 366 days), the deputy has the caller's roles: " +
+			descr: "From starts_on (default today; not in the past) to ends_on, both included (China dates, at most 366 days), the deputy has the caller's roles: " +
 				"the caller's tasks show in the deputy's inbox, and the deputy fires events and acts on tasks with on_behalf_of_user_id, " +
 				"recorded as theirs on behalf of the caller. Never on a case about the deputy or the caller, nor an approval of what either prepared. " +
 				"The deputy must hold a role at the department of one of the caller's roles or at a department above it (anyone else is 400, " +
-				"as a user who does not exist).",
+				"as a user who does not exist). reason (why the caller is away) is required.",
 			body: schema(reflect.TypeFor[workflow.DelegationInput]()), status: 201,
 			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 403, 413, 415}},
 		{method: "POST", path: Prefix + "/delegations/{id}/revoke", id: "revokeDelegation", summary: "End a delegation now", tag: "inbox",
-			descr:  "Its delegator or its deputy may. The body is ignored (send {}). Revoking again keeps the first revocation.",
+			descr:  "Its delegator may, and so may its deputy (who declines it: revoked_by says who). The body is ignored (send {}). Revoking again keeps the first revocation.",
 			params: []obj{idParam("id", "the delegation's ID")}, body: obj{"type": "object"}, bodyOptional: true, status: 200,
 			result: schema(reflect.TypeFor[workflow.Delegation]()), errors: []int{400, 401, 404}},
 		{method: "GET", path: Prefix + "/reminders", id: "reminders", summary: "List the unacknowledged reminders of the caller's roles", tag: "cases",

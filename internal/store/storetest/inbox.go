@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -455,7 +456,9 @@ func testInboxClaim(t *testing.T, open Opener) {
 			t.Fatalf("the winner's inbox shows %+v", it)
 		}
 		cur := w.view("admin", v.ID)
-		w.refused(t, "the loser approves", func() error { _, err := w.Fire(lose, cur, workflow.EvApprove, "同意", ""); return err }, isConflict)
+		w.refused(t, "the loser approves", func() error { _, err := w.Fire(lose, cur, workflow.EvApprove, "同意", ""); return err }, func(err error) bool {
+			return isConflict(err) && strings.Contains(err.Error(), "held by "+win+":") // named as everywhere, not by ID
+		})
 		w.refused(t, "the loser unclaims", func() error {
 			_, err := w.act(w.Engine.UnclaimTask, lose, task.ID, workflow.TaskActInput{})
 			return err
@@ -600,6 +603,14 @@ func testInboxRemind(t *testing.T, open Opener) {
 		_, err := w.act(w.Engine.RemindTask, "officer", w.openTask(own, workflow.TaskApprove).ID, workflow.TaskActInput{})
 		return err
 	}, isForbidden)
+	ownTask := w.openTask(own, workflow.TaskApprove)
+	if _, err := w.act(w.Engine.ClaimTask, "leader", ownTask.ID, workflow.TaskActInput{}); err != nil {
+		t.Fatal(err)
+	}
+	w.refused(t, "the holder urges himself", func() error {
+		_, err := w.act(w.Engine.RemindTask, "leader", ownTask.ID, workflow.TaskActInput{})
+		return err
+	}, isInputOn("task"))
 	// A day later it may be urged again.
 	later, err := workflow.NewEngine(w.Store, workflow.Options{Clock: func() time.Time { return Now.Add(workflow.RemindEvery + time.Minute) }})
 	if err != nil {
@@ -633,6 +644,7 @@ func testInboxCopy(t *testing.T, open Opener) {
 		{"to another region", "leader", id("tacheng-clerk"), isInputOn("user_ids")},
 		{"to an officer account", "leader", id("officer"), isInputOn("user_ids")},
 		{"to nobody", "leader", 1 << 40, isInputOn("user_ids")},
+		{"to oneself", "leader", id("leader"), isInputOn("user_ids")},
 		{"by someone who may not act", "hr", id("justice"), isForbidden},
 		{"out of scope", "tacheng-clerk", id("justice"), isNotFound},
 	} {
@@ -642,7 +654,7 @@ func testInboxCopy(t *testing.T, open Opener) {
 	if err != nil || len(res.UserIDs) != 2 || res.Event == nil || res.Event.Event != workflow.ActCopy {
 		t.Fatalf("copy: %+v %v", res, err)
 	}
-	if again, err := cp("leader", id("justice")); err != nil || again.Event != nil || len(again.UserIDs) != 0 {
+	if again, err := cp("leader", id("justice")); err != nil || again.Event != nil || len(again.UserIDs) != 0 || fmt.Sprint(again.AlreadyCopied) != fmt.Sprint([]int64{id("justice")}) {
 		t.Fatalf("copy again: %+v %v", again, err)
 	}
 	rv, err := w.Engine.CaseView(w.Ctx, w.Actor("justice"), v.ID)
@@ -803,15 +815,17 @@ func testInboxDelegation(t *testing.T, open Opener) {
 			in         workflow.DelegationInput
 			want       func(error) bool
 		}{
-			{"to oneself", "leader", workflow.DelegationInput{DeputyID: id("leader"), EndsOn: week}, isInputOn("deputy_user_id")},
-			{"to nobody", "leader", workflow.DelegationInput{DeputyID: 1 << 40, EndsOn: week}, isInputOn("deputy_user_id")},
-			{"no end", "leader", workflow.DelegationInput{DeputyID: id("deputy")}, isInputOn("ends_on")},
-			{"in the past", "leader", workflow.DelegationInput{DeputyID: id("deputy"), StartsOn: Today.AddDays(-9), EndsOn: Today.AddDays(-1)}, isInputOn("ends_on")},
-			{"backwards", "leader", workflow.DelegationInput{DeputyID: id("deputy"), StartsOn: week, EndsOn: Today}, isInputOn("ends_on")},
-			{"too long", "leader", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: Today.AddDays(400)}, isInputOn("ends_on")},
-			{"nothing to delegate", "officer", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: week}, isForbidden},
-			{"to an officer", "leader", workflow.DelegationInput{DeputyID: id("officer"), EndsOn: week}, isInputOn("deputy_user_id")},
-			{"again, the days meeting", "leader", workflow.DelegationInput{DeputyID: id("hr"), StartsOn: week, EndsOn: week.AddDays(3)}, isConflict},
+			{"to oneself", "leader", workflow.DelegationInput{DeputyID: id("leader"), EndsOn: week, Reason: "出差"}, isInputOn("deputy_user_id")},
+			{"to nobody", "leader", workflow.DelegationInput{DeputyID: 1 << 40, EndsOn: week, Reason: "出差"}, isInputOn("deputy_user_id")},
+			{"no end", "leader", workflow.DelegationInput{DeputyID: id("deputy"), Reason: "出差"}, isInputOn("ends_on")},
+			{"in the past", "leader", workflow.DelegationInput{DeputyID: id("deputy"), StartsOn: Today.AddDays(-9), EndsOn: Today.AddDays(-1), Reason: "出差"}, isInputOn("ends_on")},
+			{"backwards", "leader", workflow.DelegationInput{DeputyID: id("deputy"), StartsOn: week, EndsOn: Today, Reason: "出差"}, isInputOn("ends_on")},
+			{"starting in the past", "leader", workflow.DelegationInput{DeputyID: id("deputy"), StartsOn: Today.AddDays(-1), EndsOn: week, Reason: "出差"}, isInputOn("starts_on")},
+			{"no reason", "leader", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: week, Reason: " "}, isInputOn("reason")},
+			{"too long", "leader", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: Today.AddDays(400), Reason: "出差"}, isInputOn("ends_on")},
+			{"nothing to delegate", "officer", workflow.DelegationInput{DeputyID: id("deputy"), EndsOn: week, Reason: "出差"}, isForbidden},
+			{"to an officer", "leader", workflow.DelegationInput{DeputyID: id("officer"), EndsOn: week, Reason: "出差"}, isInputOn("deputy_user_id")},
+			{"again, the days meeting", "leader", workflow.DelegationInput{DeputyID: id("hr"), StartsOn: week, EndsOn: week.AddDays(3), Reason: "出差"}, isConflict},
 		} {
 			w.refused(t, tc.name, func() error { _, err := w.Engine.CreateDelegation(w.Ctx, w.Actor(tc.from), tc.in); return err }, tc.want)
 		}

@@ -378,7 +378,7 @@ func buildOpenAPI() ([]byte, error) {
 				"SameSite=Lax, Path=/, expiring with the session. Every later request that changes something and is authenticated by the cookie must " +
 				"send csrf_token in X-CSRF-Token. The body must be application/json. Any failure (unknown name, wrong password, disabled or locked " +
 				"account) is the same 401; 5 failures in a row lock the account for 1 minute, doubling with each further lockout up to an hour. " +
-				"Logins are also rate limited per client address, whatever the account (default 20 per minute): 429 with Retry-After.",
+				"Failed logins are also rate limited per client address, whatever the account (default 20 per minute; a successful login does not count): 429 with Retry-After.",
 			body: schema(reflect.TypeFor[loginRequest]()), public: true, status: 200,
 			result: schema(reflect.TypeFor[sessionView]()), errors: []int{400, 401, 413, 415, 429}},
 		{method: "GET", path: Prefix + "/session", id: "getSession", summary: "Who is calling; for a cookie session, its CSRF token and expiry", tag: "session",

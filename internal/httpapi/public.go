@@ -213,6 +213,15 @@ func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	return false, l.until(b.tokens)
 }
 
+// refund gives back a token allow took from key's bucket.
+func (l *rateLimiter) refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		b.tokens = min(float64(l.limit), b.tokens+1)
+	}
+}
+
 // sweep forgets the buckets that are full again: a fresh bucket is the
 // same. At most once a second, so a full table of busy clients costs no
 // more than that.

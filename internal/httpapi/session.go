@@ -52,9 +52,10 @@ type Sessions struct {
 	// Auth configures password hashing, lockout and the session lifetime;
 	// its Clock defaults to the engine's and its Logger to the API's.
 	Auth auth.Options
-	// LoginLimit logins per LoginWindow from one client address (default
-	// 20 per minute: a burst of 20, then one every 3 s), whatever the
-	// account and whether they succeed; more answer 429. The lockout
+	// LoginLimit failed logins per LoginWindow from one client address
+	// (default 20 per minute: a burst of 20, then one every 3 s), whatever
+	// the account; more attempts answer 429. A successful login does not
+	// count. The lockout
 	// guards each account; this guards against one address trying many.
 	// The limiter follows Auth.Clock.
 	LoginLimit  int
@@ -204,9 +205,11 @@ type sessionView struct {
 }
 
 func (a *api) login(w http.ResponseWriter, r *http.Request) {
-	// Every attempt counts, malformed ones too, and is limited before
-	// anything is read or hashed.
-	if ok, wait := a.sessions.logins.allow(clientKey(a.sessions.clientIP(r))); !ok {
+	// Every attempt is limited before anything is read or hashed; a
+	// successful one gives its token back, so that one office behind one
+	// address logging in at nine is not held up: failures count.
+	key := clientKey(a.sessions.clientIP(r))
+	if ok, wait := a.sessions.logins.allow(key); !ok {
 		secs := max(1, int(math.Ceil(wait.Seconds())))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		w.Header().Set("Cache-Control", "no-store")
@@ -247,6 +250,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	a.sessions.logins.refund(key)
 	// A session the browser held before is ended: a login always starts a
 	// new ID, never adopts one (session fixation).
 	if c, err := r.Cookie(a.sessions.cookie); err == nil && c.Value != "" {

@@ -438,36 +438,43 @@ func TestDemoPasswords(t *testing.T) {
 	}
 }
 
-// TestLoginRateLimited: logins are limited per client address, whatever
-// the account, with 429 and Retry-After; a limited attempt is not even
-// read, so the right password does not get through and nothing is
-// written.
+// TestLoginRateLimited: failed logins are limited per client address,
+// whatever the account, with 429 and Retry-After; successful ones do not
+// count (one office behind one address logs in at nine). A limited attempt
+// is not even read, so the right password does not get through and
+// nothing is written.
 func TestLoginRateLimited(t *testing.T) {
 	s := Sessions{LoginLimit: 3, LoginWindow: time.Minute, ClientIP: func(r *http.Request) string { return r.Header.Get("X-Test-Client") }}
 	eachSessionStore(t, s, func(t *testing.T, f *sessionFixture) {
 		login := func(client, name, password string) response {
 			return f.do(t, "POST", "/api/v1/session", "", loginBody(name, password), "X-Test-Client: "+client)
 		}
-		// Three attempts, on different accounts, right or wrong.
+		// Three failures, on different accounts; successes between them
+		// are not counted.
 		login("192.0.2.1", "clerk", "not the password").problemOf(t, http.StatusUnauthorized, "/api/v1/session")
 		login("192.0.2.1", "hr", "not the password").problemOf(t, http.StatusUnauthorized, "/api/v1/session")
-		login("192.0.2.1", "leader", demo.Password("leader")).decode(t, http.StatusOK, nil)
+		for range 5 {
+			login("192.0.2.1", "leader", demo.Password("leader")).decode(t, http.StatusOK, nil)
+		}
+		login("192.0.2.1", "hr", "not the password either").problemOf(t, http.StatusUnauthorized, "/api/v1/session")
 		sessions := f.count(t, "sessions")
 		r := login("192.0.2.1", "clerk", demo.Password("clerk"))
 		p := r.problemOf(t, http.StatusTooManyRequests, "/api/v1/session")
 		if p.Type != problemRateLimited || r.header.Get("Retry-After") != "20" || len(r.header.Values("Set-Cookie")) != 0 {
 			t.Fatalf("limited: %+v, Retry-After %q, Set-Cookie %q", p, r.header.Get("Retry-After"), r.header.Values("Set-Cookie"))
 		}
-		// A malformed attempt counts too and is refused before it is read.
+		// A malformed attempt is refused before it is read.
 		f.do(t, "POST", "/api/v1/session", "", "{", "X-Test-Client: 192.0.2.1").problemOf(t, http.StatusTooManyRequests, "/api/v1/session")
 		if n := f.count(t, "sessions"); n != sessions {
 			t.Errorf("sessions %d after limited logins, want %d", n, sessions)
 		}
 		// Another address is not affected.
 		login("192.0.2.2", "clerk", demo.Password("clerk")).decode(t, http.StatusOK, nil)
-		// One attempt comes back every window/limit.
+		// One attempt comes back every window/limit; a success keeps it.
 		f.clock.Add(20 * time.Second)
 		login("192.0.2.1", "clerk", demo.Password("clerk")).decode(t, http.StatusOK, nil)
+		login("192.0.2.1", "clerk", demo.Password("clerk")).decode(t, http.StatusOK, nil)
+		login("192.0.2.1", "clerk", "wrong").problemOf(t, http.StatusUnauthorized, "/api/v1/session")
 		login("192.0.2.1", "clerk", demo.Password("clerk")).problemOf(t, http.StatusTooManyRequests, "/api/v1/session")
 	})
 }

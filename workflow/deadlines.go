@@ -277,7 +277,7 @@ func (e *Engine) overdueReminder(lt LateTask, today Date, now time.Time) Reminde
 		Kind: ReminderOverdue, OrgUnitID: t.OrgUnitID, Role: RolePrincipal, CaseID: t.CaseID, CertificateID: t.CertificateID, TaskID: t.ID,
 		Threshold: ThresholdOverdue, Deadline: t.DueOn, RemindOn: t.DueOn.AddDays(1), CreatedAt: now,
 		Message: fmt.Sprintf("「%s」案件 %s%s的任务 %s（%s）应于 %s 前完成，已逾期 %d 天，请督办。",
-			title, lt.CaseNumber, who, t.Kind, t.Role, t.DueOn, late),
+			title, lt.CaseNumber, who, t.Kind.Label(), t.Role.Label(), t.DueOn, late),
 	}
 }
 

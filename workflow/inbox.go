@@ -183,6 +183,7 @@ type InboxQuery struct {
 // InboxTask is an open task with what an inbox shows about its case.
 type InboxTask struct {
 	Task
+	KindLabel  string   `json:"kind_label"` // the kind in Chinese
 	CaseNumber string   `json:"case_number"`
 	Path       PathName `json:"path"`
 	State      State    `json:"state"`
@@ -689,6 +690,7 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 		for i := range items {
 			t := &items[i]
 			t.Overdue = !t.DueOn.IsZero() && t.DueOn.Before(today)
+			t.KindLabel = t.Kind.Label()
 			t.ClaimedByMe = t.AssigneeID != 0 && slices.Contains(q.Holders, t.AssigneeID)
 			t.OnBehalfOf = via[RoleBinding{t.Role, t.OrgUnitID}]
 			if t.ClaimedByMe && t.AssigneeID != actor.UserID {

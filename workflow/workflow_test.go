@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -124,6 +125,25 @@ func TestPathTables(t *testing.T) {
 					t.Errorf("%s/%s: guard cites %q", p.Name, e.Name, g.Article)
 				}
 			}
+			// Every task a path opens or closes, and the role it is
+			// for, has its Chinese label (the inbox and reminders show it).
+			kinds := slices.Clone(e.Closes)
+			for _, spec := range e.Opens {
+				kinds = append(kinds, spec.Kind)
+				if spec.Role.Label() == string(spec.Role) {
+					t.Errorf("%s/%s: role %s has no label", p.Name, e.Name, spec.Role)
+				}
+			}
+			for _, k := range kinds {
+				if k.Label() == string(k) {
+					t.Errorf("%s/%s: task kind %s has no label", p.Name, e.Name, k)
+				}
+			}
+		}
+	}
+	for _, r := range Roles {
+		if r.Label() == string(r) {
+			t.Errorf("role %s has no label", r)
 		}
 	}
 }

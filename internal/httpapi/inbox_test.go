@@ -83,6 +83,9 @@ func TestInboxAPI(t *testing.T) {
 		if len(p.Items) != 2 || p.Counts.Total != 2 || p.Counts.Unclaimed != 2 || len(p.Counts.ByPath) != 1 || p.NextCursor != "" {
 			t.Fatalf("inbox %+v", p)
 		}
+		if p.Items[0].KindLabel != "审批申领" {
+			t.Fatalf("kind_label %q", p.Items[0].KindLabel)
+		}
 		var page1, page2 workflow.InboxPage
 		f.do(t, "GET", "/api/v1/inbox?sort=age&limit=1", principalToken, "").decode(t, http.StatusOK, &page1)
 		f.do(t, "GET", "/api/v1/inbox?sort=age&limit=1&cursor="+page1.NextCursor, principalToken, "").decode(t, http.StatusOK, &page2)

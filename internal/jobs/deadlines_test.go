@@ -229,7 +229,8 @@ func TestOverdue(t *testing.T) {
 					r.RemindOn != due.AddDays(1) || r.Deadline != due || r.Threshold != workflow.ThresholdOverdue {
 					t.Fatalf("reminder %+v", r)
 				}
-				if !strings.Contains(r.Message, open.Number) || !strings.Contains(r.Message, "已逾期 1 天") {
+				if !strings.Contains(r.Message, open.Number) || !strings.Contains(r.Message, "已逾期 1 天") ||
+					!strings.Contains(r.Message, tk.Kind.Label()+"（"+tk.Role.Label()+"）") || strings.Contains(r.Message, string(tk.Kind)) {
 					t.Fatalf("message %q", r.Message)
 				}
 			}

@@ -34,14 +34,15 @@ func Bench(b *testing.B, open BenchOpener) {
 	}
 }
 
-// prepared opens n draft applications for 张伟 (untimed).
+// prepared opens n draft applications, each for a clone of 张伟 (one
+// application in progress per person, Art. 4), untimed.
 func prepared(b *testing.B, open BenchOpener, n int) (*World, *river.Client[*sql.Tx], []workflow.CaseView) {
 	s, client := open(b)
 	w := NewWorld(b, func(testing.TB) *sqlstore.Store { return s })
 	clerk := w.Actor("clerk")
 	cases := make([]workflow.CaseView, n)
 	for i := range cases {
-		v, err := w.Engine.OpenCase(w.Ctx, clerk, workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.Data.People["zhangwei"], Data: []byte(categories)})
+		v, err := w.Engine.OpenCase(w.Ctx, clerk, workflow.OpenCaseInput{Path: workflow.PathApplication, PersonID: w.ClonePerson("zhangwei", nil), Data: []byte(categories)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -80,8 +80,11 @@ func (w *World) ClonePerson(key string, change func(*workflow.Person)) int64 {
 		if err != nil {
 			return err
 		}
+		// A fresh odd sequence number (male, as the demo people cloned
+		// are) on a birth date that moves a day every 400 clones.
 		n := w.seq.Add(1)
-		first17 := fmt.Sprintf("%s%04d%02d%02d%03d", string(p.IDNumber[:6]), p.BirthDate.Year, p.BirthDate.Month, p.BirthDate.Day, 100+2*n+1)
+		p.BirthDate = p.BirthDate.AddDays(int(n / 400))
+		first17 := fmt.Sprintf("%s%04d%02d%02d%03d", string(p.IDNumber[:6]), p.BirthDate.Year, p.BirthDate.Month, p.BirthDate.Day, 100+2*(n%400)+1)
 		p.IDNumber = workflow.IDNumber(first17 + string(workflow.IDCheckChar(first17)))
 		p.Sex = p.IDNumber.Sex()
 		p.Name = fmt.Sprintf("%s%d", p.Name, n)

@@ -212,7 +212,10 @@ type InboxCountRow struct {
 	Total     int
 	Overdue   int
 	Mine      int // held by one of the Holders
-	Unclaimed int
+	// ForDelegators: held by one of the Holders after the first (the
+	// caller's delegators), whatever role brought the task in.
+	ForDelegators int
+	Unclaimed     int
 }
 
 // InboxCounts are the badges of an inbox: counts over all of it, whatever
@@ -749,6 +752,11 @@ func countInbox(rows []InboxCountRow, via map[RoleBinding]int64) InboxCounts {
 		c.ClaimedByOthers += r.Total - r.Mine - r.Unclaimed
 		if via[RoleBinding{r.Role, r.OrgUnitID}] != 0 {
 			c.Delegated += r.Total
+		} else {
+			// A role the caller shares with the delegator brings its
+			// tasks in as the caller's own; those the delegator holds
+			// are still delegated.
+			c.Delegated += r.ForDelegators
 		}
 		paths[r.Path] += r.Total
 		kinds[r.Kind] += r.Total

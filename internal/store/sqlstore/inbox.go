@@ -240,19 +240,23 @@ func pipeInbox(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxTask) {
 func inboxCountsSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	today, mine := args.add(q.Today), args.list(q.Holders)
+	forDelegators := "0"
+	if len(q.Holders) > 1 {
+		forDelegators = `COALESCE(sum(CASE WHEN t.assignee_user_id IN (` + args.list(q.Holders[1:]) + `) THEN 1 ELSE 0 END), 0)`
+	}
 	guard, running := deputyGuard(q, &args)
 	branches := make([]string, len(q.Sources), len(q.Sources)+1)
 	for i, s := range q.Sources {
 		where := inboxWhere(q, s, true, -1, &args) + guard
 		branches[i] = `SELECT ` + strconv.Itoa(i) + `, t.path, t.kind, count(*),
 			COALESCE(sum(CASE WHEN t.due_on < ` + today + ` THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(CASE WHEN t.assignee_user_id IN (` + mine + `) THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN t.assignee_user_id IN (` + mine + `) THEN 1 ELSE 0 END), 0), ` + forDelegators + `,
 			COALESCE(sum(CASE WHEN t.assignee_user_id IS NULL THEN 1 ELSE 0 END), 0)
 			FROM tasks t WHERE ` + where + ` GROUP BY t.path, t.kind`
 	}
 	if running != "" {
 		// The guard's other face: a row that says it held the counts back.
-		branches = append(branches, `SELECT -1, '', '', 0, 0, 0, 0 WHERE EXISTS (SELECT 1 FROM `+running+`)`)
+		branches = append(branches, `SELECT -1, '', '', 0, 0, 0, 0, 0 WHERE EXISTS (SELECT 1 FROM `+running+`)`)
 	}
 	return strings.Join(branches, " UNION ALL "), args
 }
@@ -278,7 +282,7 @@ func pipeInboxCounts(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxCo
 	p.queryAll(func(rs row) error {
 		var r workflow.InboxCountRow
 		var source int
-		if err := rs.Scan(&source, &r.Path, &r.Kind, &r.Total, &r.Overdue, &r.Mine, &r.Unclaimed); err != nil {
+		if err := rs.Scan(&source, &r.Path, &r.Kind, &r.Total, &r.Overdue, &r.Mine, &r.ForDelegators, &r.Unclaimed); err != nil {
 			return err
 		}
 		if source == -1 && deputy != nil {

@@ -736,6 +736,29 @@ func testInboxDelegation(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("a deputy of the same role: what the delegator holds is delegated", func(t *testing.T) {
+		w.T = t
+		// Another principal leader of the county stands in: the group
+		// tasks are theirs already, the one the leader claimed is not.
+		p := w.pending("clerk")
+		task := w.openTask(p, workflow.TaskApprove)
+		if _, err := w.act(w.Engine.ClaimTask, "leader", task.ID, workflow.TaskActInput{}); err != nil {
+			t.Fatal(err)
+		}
+		d := delegate("leader", "deputy", Today, week)
+		items, c := w.inbox("deputy", workflow.InboxFilter{})
+		it, ok := taskIn(items, task.ID)
+		if !ok || it.OnBehalfOf != id("leader") || c.Delegated != 1 {
+			t.Fatalf("the deputy's inbox: task %+v (%t), delegated %d, want 1", it, ok, c.Delegated)
+		}
+		if _, err := w.Engine.RevokeDelegation(w.Ctx, w.Actor("leader"), d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.act(w.Engine.UnclaimTask, "leader", task.ID, workflow.TaskActInput{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("outside the date range or revoked: nothing", func(t *testing.T) {
 		w.T = t
 		delegate("leader", "justice", Today.AddDays(1), week)
@@ -831,7 +854,7 @@ func testInboxDelegation(t *testing.T, open Opener) {
 		}
 		w.refused(t, "on behalf of oneself", func() error { _, err := w.fireFor("leader", "leader", p2, workflow.EvReject, "x"); return err }, isInput)
 		ds, err := w.Engine.Delegations(w.Ctx, w.Actor("leader"), 0, 50)
-		if err != nil || len(ds) != 4 {
+		if err != nil || len(ds) != 5 {
 			t.Fatalf("the leader's delegations: %d %v", len(ds), err)
 		}
 		got, _ := w.Engine.Delegations(w.Ctx, w.Actor("hr"), 0, 50)

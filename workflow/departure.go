@@ -302,6 +302,7 @@ func cancellationPath(family Family) Path {
 	return Path{
 		Name: name, Title: "证件交回注销（" + issuer + "）", Initial: CanReturned,
 		Subject: SubjectCertificate, Department: DeptOfCertificate,
+		SpawnedBy: "a departure (离岗) or a retention decision (转岗) that takes the certificate back",
 		States: []StateDef{
 			{CanReturned, "已交回，待送交" + issuer, false, false},
 			{CanSent, "已送交" + issuer + "注销", false, true},

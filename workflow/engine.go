@@ -20,9 +20,12 @@ import (
 // Snapshot is everything a command's rules may look at, loaded once inside
 // the command's transaction. Guards and effects read it and do no I/O.
 type Snapshot struct {
-	Now          time.Time
-	Today        Date
-	Actor        *Actor
+	Now   time.Time
+	Today Date
+	Actor *Actor
+	// Spawned: the case is being opened by another path's transition
+	// (OpenCaseInput in Transition.Spawn), not by hand.
+	Spawned      bool
 	Case         Case
 	Person       Person
 	Unit         OrgUnit // the person's unit
@@ -782,6 +785,9 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	if !ok {
 		return Case{}, Invalid("path", fmt.Sprintf("unknown path %q", in.Path))
 	}
+	if p.SpawnedBy != "" && !system {
+		return Case{}, Invalid("path", fmt.Sprintf("a %s case is opened by %s, not by hand", p.Name, p.SpawnedBy))
+	}
 	def, _ := p.Event(EvOpen)
 	c := Case{Path: p.Name, State: StateNew, PersonID: in.PersonID, CertificateID: in.CertificateID,
 		Preparer: actor.UserID, Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
@@ -863,6 +869,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	if err != nil {
 		return Case{}, err
 	}
+	snap.Spawned = system
 	tr, err := e.run(ctx, e.paths[p.Name], def, snap, in.Data)
 	if err != nil {
 		return Case{}, err

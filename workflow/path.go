@@ -71,8 +71,13 @@ type Path struct {
 	States []StateDef
 	Events []EventDef
 	// OneOpen, when set, is the article that allows one case of this path
-	// in progress per person: opening a second one is refused with it.
+	// in progress per subject (person, or certificate for a path about
+	// one): opening a second one is refused with it.
 	OneOpen string
+	// SpawnedBy, when set, says which paths open cases of this one: nobody
+	// opens one by hand (a certificate is taken back only by a departure,
+	// a surrender or a retention decision).
+	SpawnedBy string
 }
 
 // StateDef labels a state.

@@ -121,6 +121,9 @@ func openPlatformEntry(t *Transition) error {
 	d.Details = strings.TrimSpace(d.Details)
 	switch d.Reason {
 	case "receipt":
+		if !t.Snap.Spawned {
+			return Invalid("reason", `"receipt": the receipt (领取) itself opens that entry; report a change with "change"`)
+		}
 		if d.ReceivedOn.IsZero() {
 			return Invalid("received_on", "required")
 		}

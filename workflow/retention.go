@@ -40,6 +40,7 @@ func retentionPath() Path {
 	return Path{
 		Name: PathRetention, Title: "转岗后证件保留或收回（Art. 9, 18）", Initial: RetPending,
 		Subject: SubjectPerson, Department: DeptOfPerson,
+		SpawnedBy: "a change report (platform_entry with change 转岗 to a post without enforcement duty)",
 		States: []StateDef{
 			{RetPending, "转岗至非执法岗位，待决定是否收回证件", false, false},
 			{RetKept, "决定保留证件", true, false},

@@ -420,6 +420,9 @@ func buildOpenAPI() ([]byte, error) {
 			descr: "Opens a case of a path: about a person (person_id), a certificate (certificate_id; its holder is the case's person), " +
 				"or, for a complaint naming no known officer or HR's notice, a department (org_unit_id). A path that needs one of them and lacks it is 400 naming it. " +
 				"Only the path's office (the legal office; 自治区 HR for the Ministry certificate) at that department may. " +
+				"retention, cancellation and ministry_cancellation cases, and a platform_entry for a receipt, are opened by the transitions that need them, " +
+				"never here (400 on path or reason); township_batch is POST /batches. " +
+				"A second application of a family for a person while one is in progress is 422 (Art. 4). " +
 				"A retry with the same Idempotency-Key returns the first answer and writes nothing.",
 			body: schema(reflect.TypeFor[openCaseRequest]()), idempotent: true, status: 201, location: true,
 			result: schema(reflect.TypeFor[workflow.CaseView]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},

@@ -83,7 +83,7 @@ func testDeadlines(t *testing.T, open Opener) {
 		{"returned: send to justice for 注销", func() workflow.CaseView {
 			return w.receivedCertificate(casts[0])
 		}, func(app workflow.CaseView) workflow.CaseView {
-			return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathCancellation, CertificateID: app.CertificateID, Data: json.RawMessage(`{"reason":"转岗"}`)})
+			return w.returnedOnDeparture(app, "hr", "clerk")
 		}, workflow.TaskSendForCancellation, "2026-03-20", "2026-03-18"},
 		{"loss reported: publish the notice", func() workflow.CaseView {
 			return w.receivedCertificate(casts[0])

@@ -210,6 +210,7 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 	}
 	untrained := w.Open("clerk", workflow.PathApplication, w.ClonePerson("liuyang", nil), categories)
 	own := w.Open("clerk", workflow.PathApplication, w.Data.People["lina"], categories)
+	issued := w.receivedCertificate(casts[0])
 	tests := []struct {
 		name string
 		do   func() error
@@ -253,6 +254,22 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathMinistryApplication, PersonID: w.Data.People["zhangwei"]})
 			return err
 		}, isForbidden},
+		// A certificate is taken back only by a departure, a surrender or
+		// a retention decision, never by opening its cancellation.
+		{"open a cancellation by hand", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathCancellation, CertificateID: issued.CertificateID,
+				Data: json.RawMessage(`{"reason":"随便"}`)})
+			return err
+		}, isInputOn("path")},
+		{"open a receipt's platform entry by hand", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: issued.PersonID,
+				Data: json.RawMessage(`{"reason":"receipt","received_on":"2026-03-01"}`)})
+			return err
+		}, isInputOn("reason")},
+		{"open a retention decision by hand", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathRetention, PersonID: issued.PersonID, Data: json.RawMessage(`{}`)})
+			return err
+		}, isInputOn("path")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

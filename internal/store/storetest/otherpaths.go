@@ -61,9 +61,11 @@ var retentionScript = script{
 	path:   workflow.PathRetention,
 	viewer: "clerk",
 	open: func(w *World) workflow.CaseView {
+		// Only a change report opens one (Path.SpawnedBy).
 		app := w.receivedCertificate(casts[0])
-		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathRetention, PersonID: app.PersonID,
-			Data: json.RawMessage(`{"changed_on":"2026-03-09","details":"调至办公室从事文秘工作"}`)})
+		w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: app.PersonID,
+			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-09","enforcement_post":false,"details":"调至办公室从事文秘工作"}`)})
+		return w.spawned(app.PersonID, workflow.PathRetention, "clerk")
 	},
 	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step {
 		if ev == workflow.EvKeep {
@@ -234,9 +236,7 @@ var cancellationScript = script{
 	path:   workflow.PathCancellation,
 	viewer: "clerk",
 	open: func(w *World) workflow.CaseView {
-		app := w.receivedCertificate(casts[0])
-		return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathCancellation, CertificateID: app.CertificateID,
-			Data: json.RawMessage(`{"reason":"转岗后不再从事执法工作"}`)})
+		return w.returnedOnDeparture(w.receivedCertificate(casts[0]), "hr", "clerk")
 	},
 	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step { return step{ev, "clerk", "", ""} },
 	routes: map[workflow.State][]workflow.EventName{
@@ -252,9 +252,7 @@ var ministryCancellationScript = script{
 	path:   workflow.PathMinistryCancellation,
 	viewer: "region-hr",
 	open: func(w *World) workflow.CaseView {
-		app := w.receivedCertificate(casts[1])
-		return w.openAs("region-hr", workflow.OpenCaseInput{Path: workflow.PathMinistryCancellation, CertificateID: app.CertificateID,
-			Data: json.RawMessage(`{"reason":"调离应急管理部门"}`)})
+		return w.returnedOnDeparture(w.receivedCertificate(casts[1]), "region-hr", "region-hr")
 	},
 	step: func(w *World, v workflow.CaseView, ev workflow.EventName) step { return step{ev, "region-hr", "", ""} },
 	routes: map[workflow.State][]workflow.EventName{
@@ -373,6 +371,31 @@ func departureStep(w *World, v workflow.CaseView, ev workflow.EventName) step {
 		return step{ev, "hr", "本人撤回辞职申请", ""}
 	}
 	return step{ev, "hr", "", ""}
+}
+
+// spawned is the latest case of path about person, as viewer reads it:
+// the one a transition just opened.
+func (w *World) spawned(person int64, path workflow.PathName, viewer string) workflow.CaseView {
+	w.T.Helper()
+	cs := w.casesOf(person, path)
+	if len(cs) == 0 {
+		w.T.Fatalf("no %s case about person %d", path, person)
+	}
+	return w.view(viewer, cs[len(cs)-1].ID)
+}
+
+// returnedOnDeparture opens a departure of app's holder (as hr), records
+// the return of app's certificate (as recorder) and returns the
+// cancellation case the return opened: no one opens one by hand.
+func (w *World) returnedOnDeparture(app workflow.CaseView, hr, recorder string) workflow.CaseView {
+	w.T.Helper()
+	dep := w.openAs(hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+	w.MustFire(recorder, dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, app.CertificateID))
+	path := workflow.PathCancellation
+	if app.Path == workflow.PathMinistryApplication {
+		path = workflow.PathMinistryCancellation
+	}
+	return w.spawned(app.PersonID, path, recorder)
 }
 
 func (w *World) outstanding(person int64) []workflow.Certificate {

@@ -822,6 +822,11 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 			return Case{}, err
 		}
 		if !system && actor.PersonID != c.PersonID && !actor.CanSeeUnit(chain) {
+			// Named as the caller named it: a certificate out of reach is
+			// as unknown as one that does not exist, holder and all.
+			if in.CertificateID > 0 {
+				return Case{}, fmt.Errorf("certificate %d: %w", in.CertificateID, ErrNotFound)
+			}
 			return Case{}, fmt.Errorf("person %d: %w", c.PersonID, ErrNotFound)
 		}
 		c.OrgUnitID = cc.Unit.DeptID

@@ -261,6 +261,17 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 				Data: json.RawMessage(`{"reason":"随便"}`)})
 			return err
 		}, isInputOn("path")},
+		{"open a case about a certificate of another region", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("tacheng-clerk"), workflow.OpenCaseInput{Path: workflow.PathLoss, CertificateID: issued.CertificateID,
+				Data: json.RawMessage(lossReport)})
+			// Told as an unknown certificate is, not who holds it.
+			_, unknown := w.Engine.OpenCase(w.Ctx, w.Actor("tacheng-clerk"), workflow.OpenCaseInput{Path: workflow.PathLoss, CertificateID: 1 << 40,
+				Data: json.RawMessage(lossReport)})
+			if err == nil || unknown == nil || err.Error() != strings.Replace(unknown.Error(), fmt.Sprint(1<<40), fmt.Sprint(issued.CertificateID), 1) {
+				return fmt.Errorf("out of reach %q, unknown %q", err, unknown)
+			}
+			return err
+		}, isNotFound},
 		{"open a receipt's platform entry by hand", func() error {
 			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: issued.PersonID,
 				Data: json.RawMessage(`{"reason":"receipt","received_on":"2026-03-01"}`)})

@@ -754,13 +754,24 @@ func (e *Engine) openOnce(ctx context.Context, actor *Actor, key, fp string, inp
 	return view, err
 }
 
-// oneOpen refuses a second case of path p in progress about person
+// oneOpen refuses a second case of path p in progress about the same
+// subject as c: its certificate for a path about one, else its person
 // (Path.OneOpen).
-func (e *Engine) oneOpen(ctx context.Context, tx Tx, p *Path, person int64) error {
-	if p.OneOpen == "" || person <= 0 {
+func (e *Engine) oneOpen(ctx context.Context, tx Tx, p *Path, c *Case) error {
+	if p.OneOpen == "" {
 		return nil
 	}
-	for f := (CaseFilter{Scope: Scope{All: true}, PersonID: person, Path: p.Name, Limit: 100}); ; {
+	f := CaseFilter{Scope: Scope{All: true}, Path: p.Name, Limit: 100}
+	about := "this person"
+	switch {
+	case p.Subject == SubjectCertificate && c.CertificateID > 0:
+		f.CertificateID, about = c.CertificateID, "this certificate"
+	case c.PersonID > 0:
+		f.PersonID = c.PersonID
+	default:
+		return nil
+	}
+	for {
 		cases, err := tx.ListCases(ctx, f)
 		if err != nil {
 			return err
@@ -768,7 +779,7 @@ func (e *Engine) oneOpen(ctx context.Context, tx Tx, p *Path, person int64) erro
 		for _, o := range cases {
 			if !p.Final(o.State) {
 				return &GuardError{Violations: []Violation{{Article: p.OneOpen,
-					Condition: fmt.Sprintf("%s %s about this person is still in progress (%s)", p.Title, o.Number, p.StateLabel(o.State))}}}
+					Condition: fmt.Sprintf("%s %s about %s is still in progress (%s)", p.Title, o.Number, about, p.StateLabel(o.State))}}}
 			}
 		}
 		if len(cases) < f.Limit {
@@ -867,7 +878,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 			return Case{}, err
 		}
 	}
-	if err := e.oneOpen(ctx, tx, p.Path, c.PersonID); err != nil {
+	if err := e.oneOpen(ctx, tx, p.Path, &c); err != nil {
 		return Case{}, err
 	}
 	snap, err := e.snapshot(ctx, tx, actor, cc, now)

@@ -83,6 +83,7 @@ func suspensionPath() Path {
 	return Path{
 		Name: PathSuspension, Title: "证件暂扣、交回（Art. 17）", Initial: SusProposed,
 		Subject: SubjectCertificate, Department: DeptOfCertificate,
+		OneOpen: "Art. 17",
 		States: []StateDef{
 			{SusProposed, "法制机构已提出，待主要负责人决定", false, false},
 			{SusSuspended, "已暂扣", false, false},
@@ -118,7 +119,7 @@ func suspensionPath() Path {
 			},
 			{
 				Name: EvRestore, Label: "恢复使用", From: []State{SusSuspended}, To: SusRestored,
-				Actors: []Role{RolePrincipal}, CommentRequired: true, Effect: moveCertificate(CertEventRestore),
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, CommentRequired: true, Effect: moveCertificate(CertEventRestore),
 				Closes: []TaskKind{TaskReviewSuspension},
 				Docs:   []DocSpec{{DocRestorationNotice, "Art. 17"}},
 			},

@@ -265,6 +265,26 @@ var ministryCancellationScript = script{
 // testSuspension: Art. 17, and what it does to validity.
 func testSuspension(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
+	t.Run("one proposal in progress per certificate; its preparer decides nothing", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[0])
+		in := workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: app.CertificateID, Data: json.RawMessage(`{"ground":1,"facts":"将证件转借他人使用"}`)}
+		first := w.openAs("clerk-leader", in)
+		w.refused(t, "a second proposal", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), in)
+			return err
+		}, func(err error) bool {
+			var ge *workflow.GuardError
+			return errors.As(err, &ge) && hasArticle(ge.Violations, "Art. 17", first.Number)
+		})
+		suspended := w.MustFire("leader", first, workflow.EvSuspend, "", "")
+		w.refused(t, "the preparer restores", func() error {
+			_, err := w.Fire("clerk-leader", suspended, workflow.EvRestore, "已整改", "")
+			return err
+		}, isForbidden)
+		w.MustFire("leader", suspended, workflow.EvRestore, "已整改", "")
+		w.openAs("clerk", in) // ended: the next may be proposed
+	})
 	t.Run("validity through suspension, restoration, surrender, cancellation", func(t *testing.T) {
 		w.T = t
 		v := suspensionScript.open(w)

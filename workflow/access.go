@@ -102,9 +102,10 @@ func (a *Actor) CanSeeUnit(chain []int64) bool {
 
 // canSeeCase reports whether a may read c: a role reaching the case's
 // department; the justice liaison only once the case reached justice; the
-// officer only cases about themselves.
-func (a *Actor) canSeeCase(c *Case, chain []int64, submitted bool) bool {
-	if a.PersonID != 0 && a.PersonID == c.PersonID {
+// officer only cases about themselves, and of those not the ones hidden
+// from their subject (subjectReads false).
+func (a *Actor) canSeeCase(c *Case, chain []int64, submitted, subjectReads bool) bool {
+	if subjectReads && a.PersonID != 0 && a.PersonID == c.PersonID {
 		return true
 	}
 	for _, b := range a.Roles {

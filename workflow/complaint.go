@@ -159,6 +159,8 @@ func complaintPath() Path {
 		Initial:    ComplaintHandling,
 		Subject:    SubjectAny,
 		Department: DeptOfPerson,
+		// The officer complained about does not read who complained.
+		HiddenFromSubject: true,
 		States: []StateDef{
 			{Name: ComplaintHandling, Label: "已受理，法制机构处理中"},
 			{Name: ComplaintDecided, Label: "已作出处理结果，待告知"},

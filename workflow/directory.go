@@ -386,7 +386,7 @@ func (e *Engine) Cases(ctx context.Context, actor *Actor, f CaseFilter) ([]Case,
 					}
 					chains[c.OrgUnitID] = chain
 				}
-				if actor.canSeeCase(&c, chain, e.justiceSees(&c)) {
+				if actor.canSeeCase(&c, chain, e.justiceSees(&c), e.subjectReads(&c)) {
 					if out = append(out, c); len(out) == f.Limit {
 						return nil
 					}

@@ -244,6 +244,13 @@ func (e *Engine) snapshotOf(actor *Actor, cc CaseContext, trainings []Training, 
 	return s
 }
 
+// subjectReads reports whether the person c is about reads it: not a case
+// of a path hidden from its subject (Path.HiddenFromSubject).
+func (e *Engine) subjectReads(c *Case) bool {
+	p := e.paths[c.Path]
+	return p == nil || !p.HiddenFromSubject
+}
+
 // justiceSees reports whether the justice liaison may see c in its state.
 func (e *Engine) justiceSees(c *Case) bool {
 	p := e.paths[c.Path]
@@ -362,7 +369,7 @@ func (e *Engine) readerOnly(ctx context.Context, tx Tx, caller *Actor, onBehalfO
 
 // mayRead is ErrNotFound unless actor may read the case of cc.
 func (e *Engine) mayRead(actor *Actor, cc *CaseContext) error {
-	if !actor.canSeeCase(&cc.Case, cc.Chain, e.justiceSees(&cc.Case)) {
+	if !actor.canSeeCase(&cc.Case, cc.Chain, e.justiceSees(&cc.Case), e.subjectReads(&cc.Case)) {
 		return fmt.Errorf("case %d: %w", cc.Case.ID, ErrNotFound)
 	}
 	return nil

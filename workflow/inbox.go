@@ -587,7 +587,7 @@ func (e *Engine) readableCase(ctx context.Context, tx Tx, actor *Actor, id int64
 		return cc, false, lerr
 	}
 	for i := range ds {
-		if actor.asDeputyOf(&ds[i]).canSeeCase(&full.Case, full.Chain, e.justiceSees(&full.Case)) {
+		if actor.asDeputyOf(&ds[i]).canSeeCase(&full.Case, full.Chain, e.justiceSees(&full.Case), e.subjectReads(&full.Case)) {
 			return full, false, nil
 		}
 	}

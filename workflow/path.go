@@ -78,6 +78,10 @@ type Path struct {
 	// opens one by hand (a certificate is taken back only by a departure,
 	// a surrender or a retention decision).
 	SpawnedBy string
+	// HiddenFromSubject: the person a case is about does not read it by
+	// being its subject (a complaint about an officer: who complained, and
+	// how to reach them, stays with the office handling it).
+	HiddenFromSubject bool
 }
 
 // StateDef labels a state.

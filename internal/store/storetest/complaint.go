@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"certflow/workflow"
@@ -82,6 +83,22 @@ func (w *World) caseByNumber(user, n string) workflow.CaseView {
 func testComplaint(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
 	public := w.publicActor("public-intake")
+
+	t.Run("the officer complained about does not read it", func(t *testing.T) {
+		w.T = t
+		c := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: w.Data.People["zhangwei"],
+			Data: json.RawMessage(`{"channel":"来信","complainant_name":"王某","complainant_contact":"13800000000","facts":"检查时索要好处费"}`)})
+		if _, err := w.Engine.CaseView(w.Ctx, w.Actor("officer"), c.ID); !isNotFound(err) {
+			t.Fatalf("the accused reads the complaint: %v", err)
+		}
+		cs, err := w.Engine.Cases(w.Ctx, w.Actor("officer"), workflow.CaseFilter{})
+		if err != nil || slices.ContainsFunc(cs, func(o workflow.Case) bool { return o.ID == c.ID }) {
+			t.Fatalf("the accused's case list %v %v", cs, err)
+		}
+		if _, err := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), c.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	t.Run("public intake naming nobody on record: 自治区 handles it within 60 days", func(t *testing.T) {
 		w.T = t

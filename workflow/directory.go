@@ -194,6 +194,39 @@ func checkUnitForPerson(ctx context.Context, tx Tx, actor *Actor, unitID int64) 
 	return nil
 }
 
+// noMoveWithCertificates refuses to record old in unit when that is a
+// move to another department while a certificate of theirs is out: that
+// move is 调离 (Art. 18, rules.md), a departure case that takes the
+// certificates back first. A move inside the department (转岗) is the
+// change report's (Art. 14).
+func noMoveWithCertificates(ctx context.Context, tx Tx, old *Person, unit int64) error {
+	if unit == old.OrgUnitID {
+		return nil
+	}
+	from, err := tx.OrgUnit(ctx, old.OrgUnitID)
+	if err != nil {
+		return err
+	}
+	to, err := tx.OrgUnit(ctx, unit)
+	if err != nil {
+		return err
+	}
+	if from.DeptID == to.DeptID {
+		return nil
+	}
+	certs, err := tx.CertificatesOf(ctx, old.ID)
+	if err != nil {
+		return err
+	}
+	for i := range certs {
+		if certs[i].Outstanding() {
+			return Invalid("org_unit_id", fmt.Sprintf("a move to another department is 调离 (Art. 18): %s No. %s is still out; "+
+				"open a departure case, which takes it back, then record the move", certs[i].Kind.Label(), certs[i].Number))
+		}
+	}
+	return nil
+}
+
 // uniqueIDNumber refuses a 公民身份号码 another person already has. The
 // unique index still guards the race; this names the field for the user.
 func uniqueIDNumber(ctx context.Context, tx Tx, p Person) error {
@@ -247,6 +280,9 @@ func (e *Engine) UpdatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 			return err
 		}
 		if err := checkUnitForPerson(ctx, tx, actor, p.OrgUnitID); err != nil {
+			return err
+		}
+		if err := noMoveWithCertificates(ctx, tx, &old, p.OrgUnitID); err != nil {
 			return err
 		}
 		if err := uniqueIDNumber(ctx, tx, p); err != nil {

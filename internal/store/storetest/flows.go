@@ -534,6 +534,23 @@ func testDirectory(t *testing.T, open Opener) {
 			t.Fatalf("supervisor of 乌鲁木齐 sees %s", u.Name)
 		}
 	}
+	// A holder moved to another department is 调离: the departure path's,
+	// not an edit (Art. 18). Inside the department, a move is an edit.
+	app := w.receivedCertificate(casts[0])
+	holder, err := w.Engine.Person(w.Ctx, w.Actor("region-hr"), app.PersonID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := holder
+	moved.OrgUnitID = w.Data.Units["tacheng.business"]
+	w.refused(t, "a holder moved to another region", func() error {
+		_, err := w.Engine.UpdatePerson(w.Ctx, w.Actor("region-hr"), moved)
+		return err
+	}, isInputOn("org_unit_id"))
+	moved.OrgUnitID = w.Data.Units["tianshan.institution"]
+	if _, err := w.Engine.UpdatePerson(w.Ctx, w.Actor("region-hr"), moved); err != nil {
+		t.Fatalf("a move inside the department: %v", err)
+	}
 }
 
 // testApplyVersionChecks: a transition's writes go to the database

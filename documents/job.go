@@ -258,10 +258,67 @@ func LoadForm(ctx context.Context, engine *workflow.Engine, id int64) (workflow.
 					f.Certificates = append(f.Certificates, fc)
 				}
 			}
+			if doc.Kind == workflow.DocInfoChange && len(f.Certificates) == 0 && len(certs) > 0 {
+				// The change took the last one back (a departure): the
+				// form reports the certificate the officer held.
+				f.Certificates = []Certificate{CertificateOf(certs[len(certs)-1])}
+			}
+			if doc.Kind == workflow.DocDepartureClearance {
+				if f.Certificates, err = clearedCertificates(ctx, tx, cc.Case.ID, certs); err != nil {
+					return err
+				}
+			}
 		}
 		return fields(ctx, tx, cc, doc, &f)
 	})
 	return doc, f, err
+}
+
+// clearedCertificates are the certificates departure case id cleared, for
+// its 清退确认单: every one it asked back (a return task each), with the
+// day it came back when the departure recorded that (record_return); one
+// that left by another path (surrendered, voided) shows its state.
+func clearedCertificates(ctx context.Context, tx workflow.Tx, id int64, certs []workflow.Certificate) ([]Certificate, error) {
+	tasks, err := tx.CaseTasks(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	history, err := tx.CaseEvents(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	returned := map[int64]workflow.Date{}
+	for _, ev := range history {
+		if ev.Event != workflow.EvRecordReturn {
+			continue
+		}
+		var in struct {
+			CertificateID int64         `json:"certificate_id"`
+			ReturnedOn    workflow.Date `json:"returned_on"`
+		}
+		if json.Unmarshal(ev.Data, &in) == nil && in.CertificateID != 0 {
+			if in.ReturnedOn.IsZero() { // today, as recordReturn took it
+				in.ReturnedOn = workflow.DateOf(ev.At.In(shanghai))
+			}
+			returned[in.CertificateID] = in.ReturnedOn
+		}
+	}
+	out := []Certificate{}
+	var seen []int64
+	for _, t := range tasks {
+		if t.Kind != workflow.TaskReturnCertificate || t.CertificateID == 0 || slices.Contains(seen, t.CertificateID) {
+			continue
+		}
+		i := slices.IndexFunc(certs, func(c workflow.Certificate) bool { return c.ID == t.CertificateID })
+		if i < 0 {
+			continue
+		}
+		seen = append(seen, t.CertificateID)
+		c := CertificateOf(certs[i])
+		c.ReturnedOn = returned[t.CertificateID]
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // fields fills what only the case's path knows.

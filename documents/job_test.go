@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -373,4 +374,75 @@ func TestFormShowsTheCaseAsItsEventLeftIt(t *testing.T) {
 	if _, f := form(workflow.DocCategoryProposal); len(f.Application.AgreedCategories) != 2 || len(f.Application.ConfirmedCategories) != 2 {
 		t.Errorf("审批表 without a snapshot shows %+v: want the case as it is", f.Application)
 	}
+}
+
+// TestDepartureClearanceListsTheReturns: the 清退确认单 is made when the
+// departure completes, every certificate back: it lists them with the day
+// each came back, not "未持有行政执法证件" because none is out any more.
+func TestDepartureClearanceListsTheReturns(t *testing.T) {
+	w := newWorld(t)
+	app := w.receive(t)
+	v, err := w.engine.CaseView(w.ctx, w.actor(t, "clerk"), app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := w.engine.OpenCase(w.ctx, w.actor(t, "hr"), workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: v.PersonID,
+		Data: json.RawMessage(`{"reason":"辞职"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		user string
+		ev   workflow.EventName
+		data string
+	}{
+		{"clerk", workflow.EvRecordReturn, fmt.Sprintf(`{"certificate_id":%d,"returned_on":"2026-03-09"}`, v.CertificateID)},
+		{"hr", workflow.EvComplete, ""},
+	} {
+		res, err := w.engine.Fire(w.ctx, workflow.Command{Actor: w.actor(t, s.user), CaseID: dep.ID, Event: s.ev, ExpectedVersion: dep.Version, Input: json.RawMessage(s.data)})
+		if err != nil {
+			t.Fatalf("%s: %v", s.ev, err)
+		}
+		dep.Version = res.Case.Version
+	}
+	// The departure's Art. 14 change report: its form names the
+	// certificate the officer held, though none is out any more.
+	changes := 0
+	for _, d := range w.documents(t) {
+		if d.Kind != workflow.DocInfoChange {
+			continue
+		}
+		changes++
+		_, f, err := documents.LoadForm(w.ctx, w.engine, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := documents.RenderHTML(f); err != nil || f.Certificate.Number != "新0102-2026-0007" {
+			t.Fatalf("信息变更表 after the departure: certificate %q, %v", f.Certificate.Number, err)
+		}
+	}
+	if changes == 0 {
+		t.Fatal("the departure reported no change (Art. 14)")
+	}
+	for _, d := range w.documents(t) {
+		if d.CaseID != dep.ID || d.Kind != workflow.DocDepartureClearance {
+			continue
+		}
+		_, f, err := documents.LoadForm(w.ctx, w.engine, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Certificates) != 1 || f.Certificates[0].Number != "新0102-2026-0007" || f.Certificates[0].ReturnedOn != workflow.MustDate("2026-03-09") {
+			t.Fatalf("the 清退确认单 lists %+v", f.Certificates)
+		}
+		html, err := documents.RenderHTML(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(html), "未持有") || !strings.Contains(string(html), "共1本，已全部交回") {
+			t.Fatal("the 清退确认单 says the person held no certificate")
+		}
+		return
+	}
+	t.Fatal("no 清退确认单")
 }

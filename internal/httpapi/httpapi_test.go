@@ -578,3 +578,37 @@ func TestOrgUnitsScope(t *testing.T) {
 		t.Errorf("clerk at 乌鲁木齐 sees units %v", ids)
 	}
 }
+
+// TestPlatformExportCSVHasNoFormulas: a staff record whose title reads as
+// a spreadsheet formula is exported as text (OWASP CSV injection).
+func TestPlatformExportCSVHasNoFormulas(t *testing.T) {
+	f := setup(t)
+	c := f.openCase(t, f.ready)
+	for _, s := range []struct{ token, body string }{
+		{clerkToken, `{"event":"submit_for_approval"`},
+		{principalToken, `{"event":"approve","comment":"同意"`},
+		{clerkToken, `{"event":"submit_to_issuer"`},
+		{clerkToken, `{"event":"issue","data":{"number":"新0102-CSV","valid_until":"2031-03-09"}`},
+		{clerkToken, `{"event":"record_receipt"`},
+	} {
+		f.do(t, "POST", "/api/v1/cases/"+itoa(c.ID)+"/events", s.token, s.body+`,"expected_version":`+itoa(c.Version)+`}`).decode(t, http.StatusOK, &c)
+	}
+	var p workflow.Person
+	f.do(t, "GET", "/api/v1/people/"+itoa(f.ready), clerkToken, "").decode(t, http.StatusOK, &p)
+	p.Title = `=HYPERLINK("http://evil.example","科员")`
+	b, _ := json.Marshal(p)
+	f.do(t, "PUT", "/api/v1/people/"+itoa(f.ready), clerkToken, string(b)).decode(t, http.StatusOK, &p)
+	r := f.do(t, "GET", "/api/v1/exports/platform?format=csv&person_id="+itoa(f.ready), clerkToken, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	body := string(r.body)
+	if !strings.Contains(body, `'=HYPERLINK(`) || strings.Contains(body, `,=HYPERLINK(`) || strings.Contains(body, `,"=HYPERLINK(`) {
+		t.Fatalf("the title is exported as a formula: %s", body)
+	}
+	for in, want := range map[string]string{"=1+2": "'=1+2", "+86": "'+86", "-3": "'-3", "@SUM(A1)": "'@SUM(A1)", "张伟": "张伟", "2026-03-01": "2026-03-01", "": ""} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -127,7 +128,11 @@ func (a *api) platformExport(w http.ResponseWriter, r *http.Request) {
 		cw := csv.NewWriter(&body)
 		_ = cw.Write(workflow.PlatformHeader)
 		for _, row := range rows {
-			_ = cw.Write(row.Cells())
+			cells := row.Cells()
+			for i := range cells {
+				cells[i] = csvSafe(cells[i])
+			}
+			_ = cw.Write(cells)
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
@@ -149,6 +154,17 @@ func (a *api) platformExport(w http.ResponseWriter, r *http.Request) {
 }
 
 var chinaTime = time.FixedZone("CST", 8*3600)
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula (a name
+// entered as =HYPERLINK(…) or =cmd|…): a cell that begins with = + - @ or
+// a tab or carriage return gets a leading apostrophe, as OWASP advises. The
+// xlsx export stores strings as strings and needs none.
+func csvSafe(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
 
 func writeXLSX(buf *bytes.Buffer, rows []workflow.PlatformRow) error {
 	f := excelize.NewFile()

@@ -155,6 +155,9 @@ func (e *Engine) CompileBatch(ctx context.Context, actor *Actor, in BatchInput) 
 // there.
 func (e *Engine) batchDepartment(ctx context.Context, tx Tx, actor *Actor, unitID int64) (OrgUnit, OrgUnit, error) {
 	if unitID == 0 {
+		if !slices.ContainsFunc(actor.Roles, func(b RoleBinding) bool { return b.Role == RoleLegalClerk }) {
+			return OrgUnit{}, OrgUnit{}, fmt.Errorf("%w: a county legal office compiles a batch (Art. 5)", ErrForbidden)
+		}
 		var counties []OrgUnit
 		for _, b := range actor.Roles {
 			if b.Role != RoleLegalClerk {

@@ -210,6 +210,7 @@ func TestBatchOverHTTP(t *testing.T) {
 	w.compile(t, "officer", `{"org_unit_id":`+itoa(w.data.Units["tianshan"])+`}`).problemOf(t, http.StatusNotFound, "/api/v1/batches")
 	w.compile(t, "city-clerk", `{"org_unit_id":`+itoa(w.data.Units["tianshan"])+`}`).problemOf(t, http.StatusForbidden, "/api/v1/batches")
 	w.compile(t, "leader", `{"org_unit_id":`+itoa(w.data.Units["tianshan"])+`}`).problemOf(t, http.StatusForbidden, "/api/v1/batches")
+	w.compile(t, "leader", `{}`).problemOf(t, http.StatusForbidden, "/api/v1/batches") // no department named: still not theirs
 	// A prefecture has no 派出机关 staff to apply for (Art. 5).
 	if p := w.compile(t, "tacheng-clerk", `{"org_unit_id":`+itoa(w.data.Units["tacheng"])+`}`).problemOf(t, http.StatusUnprocessableEntity, "/api/v1/batches"); !slices.Equal(p.Articles, []string{"Art. 5"}) {
 		t.Errorf("prefecture: %+v", p)

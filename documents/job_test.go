@@ -396,7 +396,7 @@ func TestDepartureClearanceListsTheReturns(t *testing.T) {
 		ev   workflow.EventName
 		data string
 	}{
-		{"clerk", workflow.EvRecordReturn, fmt.Sprintf(`{"certificate_id":%d,"returned_on":"2026-03-09"}`, v.CertificateID)},
+		{"clerk", workflow.EvRecordReturn, fmt.Sprintf(`{"certificate_id":%d,"returned_on":"2026-03-10"}`, v.CertificateID)},
 		{"hr", workflow.EvComplete, ""},
 	} {
 		res, err := w.engine.Fire(w.ctx, workflow.Command{Actor: w.actor(t, s.user), CaseID: dep.ID, Event: s.ev, ExpectedVersion: dep.Version, Input: json.RawMessage(s.data)})
@@ -432,7 +432,7 @@ func TestDepartureClearanceListsTheReturns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(f.Certificates) != 1 || f.Certificates[0].Number != "新0102-2026-0007" || f.Certificates[0].ReturnedOn != workflow.MustDate("2026-03-09") {
+		if len(f.Certificates) != 1 || f.Certificates[0].Number != "新0102-2026-0007" || f.Certificates[0].ReturnedOn != workflow.MustDate("2026-03-10") {
 			t.Fatalf("the 清退确认单 lists %+v", f.Certificates)
 		}
 		html, err := documents.RenderHTML(f)

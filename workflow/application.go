@@ -505,6 +505,9 @@ func issueCertificate(issuer string) func(*Transition) error {
 		if !in.ValidUntil.After(in.IssuedOn) {
 			return Invalid("valid_until", "must be after issued_on")
 		}
+		if sub := t.Snap.application().SubmittedOn; !sub.IsZero() && in.IssuedOn.Before(sub) {
+			return Invalid("issued_on", "before the submission to the issuer ("+sub.String()+")")
+		}
 		if in.Issuer == "" {
 			in.Issuer = issuer
 		}

@@ -217,6 +217,9 @@ func returning(t *Transition, check func(*Certificate) error) (*Certificate, Dat
 		return nil, Date{}, &GuardError{[]Violation{{"Art. 19", fmt.Sprintf("%s No. %s is reported lost: it is voided by the loss notice, not returned", c.Kind.Label(), c.Number)}}}
 	}
 	returned, err := inputDate("returned_on", in.ReturnedOn, t.Snap.Today)
+	if err == nil && returned.Before(c.IssuedOn) {
+		err = Invalid("returned_on", fmt.Sprintf("before %s No. %s was issued (%s)", c.Kind.Label(), c.Number, c.IssuedOn))
+	}
 	return c, returned, err
 }
 
@@ -368,8 +371,15 @@ func recordSending(t *Transition) error {
 	if err := decodeInput(t.Input, &in); err != nil {
 		return err
 	}
-	if in.SentOn.IsZero() {
-		in.SentOn = t.Snap.Today
+	sent, err := inputDate("sent_on", in.SentOn, t.Snap.Today)
+	if err != nil {
+		return err
 	}
-	return updateData(t, func(d *CancellationData) error { d.SentOn = in.SentOn; return nil })
+	return updateData(t, func(d *CancellationData) error {
+		if sent.Before(d.ReturnedOn) {
+			return Invalid("sent_on", "before the certificate was returned ("+d.ReturnedOn.String()+")")
+		}
+		d.SentOn = sent
+		return nil
+	})
 }

@@ -175,6 +175,13 @@ func recordEntry(emergency bool) func(*Transition) error {
 			return Invalid("entered_on", "lies in the future")
 		}
 		return updateData(t, func(d *PlatformData) error {
+			// Nothing is entered before what it reports happened.
+			if from := d.ReceivedOn; d.Reason == "receipt" && in.EnteredOn.Before(from) {
+				return Invalid("entered_on", "before the receipt ("+from.String()+") it enters")
+			}
+			if from := d.ChangedOn; d.Reason == "change" && in.EnteredOn.Before(from) {
+				return Invalid("entered_on", "before the change ("+from.String()+") it enters")
+			}
 			if emergency {
 				d.EmergencyOn = in.EnteredOn
 			} else {

@@ -111,6 +111,13 @@ func recoverCertificate(t *Transition) error {
 	if err != nil {
 		return err
 	}
+	var rd RetentionData
+	if err := json.Unmarshal(t.Snap.Case.Data, &rd); err != nil {
+		return err
+	}
+	if returned.Before(rd.ChangedOn) {
+		return Invalid("returned_on", "before the 转岗 ("+rd.ChangedOn.String()+") it follows")
+	}
 	data, _ := json.Marshal(map[string]any{"reason": "转岗至非执法岗位，收回证件", "returned_on": returned})
 	t.Spawn = append(t.Spawn, OpenCaseInput{Path: PathCancellation, CertificateID: c.ID, Data: data})
 	return updateData(t, func(d *RetentionData) error { d.CertificateID, d.ReturnedOn = c.ID, returned; return nil })

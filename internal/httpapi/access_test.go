@@ -272,7 +272,7 @@ func (m *matrix) submitted(t *testing.T, where string, person int64) workflow.Ca
 	office, principal := cast(where)
 	v, _ := m.pending(t, where, person)
 	v = m.fire(t, principal, v, workflow.EvApprove, "同意", "")
-	return m.fire(t, office, v, workflow.EvSubmitToIssuer, "", "")
+	return m.fire(t, office, v, workflow.EvSubmitToIssuer, "", `{"submitted_on":"2026-02-28"}`)
 }
 
 // holder returns a fresh person with a received certificate, their name

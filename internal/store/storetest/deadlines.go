@@ -33,7 +33,7 @@ func testDeadlines(t *testing.T, open Opener) {
 			t.Run(tc.received, func(t *testing.T) {
 				w.T = t
 				w.Engine = fixed
-				app := w.reach(casts[0], workflow.AppSubmitted)
+				app := w.submittedOn(casts[0], "2026-01-01")
 				w.withClock(workflow.MustDate(tc.received), workflow.Options{})
 				app = w.MustFire("clerk", app, workflow.EvIssue, "", fmt.Sprintf(`{"number":"M-%d","valid_until":"2031-03-08"}`, w.seq.Add(1)))
 				app = w.MustFire("clerk", app, workflow.EvRecordReceipt, "", "")

@@ -82,8 +82,11 @@ func testHappyPath(t *testing.T, open Opener) {
 	v = w.MustFire("clerk", v, workflow.EvSubmitForApproval, "", `{"region":"天山区行政区域"}`)
 	v = w.MustFire("leader", v, workflow.EvApprove, "同意", `{"agreed_categories":["安全生产监督管理","应急管理"]}`)
 	wantOpen(t, v, workflow.TaskSubmitToIssuer)
-	v = w.MustFire("clerk", v, workflow.EvSubmitToIssuer, "", "")
+	v = w.MustFire("clerk", v, workflow.EvSubmitToIssuer, "", `{"submitted_on":"2026-01-20"}`)
 	wantOpen(t, v, workflow.TaskRecordDecision)
+	if _, err := w.Fire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","issued_on":"2026-01-19","valid_until":"2031-03-09"}`); !isInputOn("issued_on")(err) {
+		t.Fatalf("issued before it was submitted: %v", err)
+	}
 	if _, err := w.Fire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","valid_until":"2031-03-09","categories":["消防监督管理"]}`); !isGuard(err, "Art. 6") {
 		t.Fatalf("confirming a category not agreed: %v", err)
 	}

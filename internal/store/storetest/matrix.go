@@ -85,6 +85,15 @@ func (w *World) reach(c pathCast, state workflow.State) workflow.CaseView {
 	return v
 }
 
+// submittedOn walks an application of c to the issuer, submitted on day:
+// an issue may not predate its submission.
+func (w *World) submittedOn(c pathCast, day string) workflow.CaseView {
+	w.T.Helper()
+	v := w.reach(c, workflow.AppApproved)
+	s := c.stepFor(workflow.EvSubmitToIssuer, w.seq.Add(1))
+	return w.MustFire(s.user, v, s.event, s.comment, `{"submitted_on":"`+day+`"}`)
+}
+
 // testApplicationMatrix fires every event of both application paths in
 // every state: allowed pairs reach the table's target state, the others
 // fail with *InvalidTransitionError and leave the case as it was.

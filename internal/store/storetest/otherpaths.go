@@ -89,7 +89,8 @@ func testPlatform(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
 	t.Run("receipt opens the Art. 14 case, due one calendar month later", func(t *testing.T) {
 		w.T = t
-		v := w.reach(casts[0], workflow.AppSubmitted)
+		v := w.reach(casts[0], workflow.AppApproved)
+		v = w.MustFire("clerk", v, workflow.EvSubmitToIssuer, "", `{"submitted_on":"2026-01-20"}`)
 		v = w.MustFire("clerk", v, workflow.EvIssue, "", `{"number":"P-0131","issued_on":"2026-01-30","valid_until":"2031-01-29"}`)
 		v = w.MustFire("clerk", v, workflow.EvRecordReceipt, "", `{"received_on":"2026-01-31"}`)
 		if len(openTasks(v)) != 0 {
@@ -106,6 +107,10 @@ func testPlatform(t *testing.T, open Opener) {
 				t.Fatalf("due %s, want 2026-02-28", tk.DueOn)
 			}
 		}
+		w.refused(t, "entered before the receipt", func() error {
+			_, err := w.Fire("clerk", p, workflow.EvEnterRandom, "", `{"entered_on":"2026-01-30"}`)
+			return err
+		}, isInputOn("entered_on"))
 		p = w.MustFire("clerk", p, workflow.EvEnterRandom, "", `{"entered_on":"2026-02-10"}`)
 		wantOpen(t, p, workflow.TaskPlatformEmergency)
 		p = w.MustFire("clerk", p, workflow.EvCompleteEmergency, "", "")
@@ -404,12 +409,19 @@ func (w *World) spawned(person int64, path workflow.PathName, viewer string) wor
 	return w.view(viewer, cs[len(cs)-1].ID)
 }
 
-// returnedOnDeparture opens a departure of app's holder (as hr), records
+// returnedOnDeparture opens a departure of app's holder (as hr; "": one is
+// open already), records
 // the return of app's certificate (as recorder) and returns the
 // cancellation case the return opened: no one opens one by hand.
 func (w *World) returnedOnDeparture(app workflow.CaseView, hr, recorder string) workflow.CaseView {
 	w.T.Helper()
-	dep := w.openAs(hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+	var dep workflow.CaseView
+	if hr == "" { // the departure is open already
+		deps := w.casesOf(app.PersonID, workflow.PathDeparture)
+		dep = w.view(recorder, deps[len(deps)-1].ID)
+	} else {
+		dep = w.openAs(hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+	}
 	w.MustFire(recorder, dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, app.CertificateID))
 	path := workflow.PathCancellation
 	if app.Path == workflow.PathMinistryApplication {
@@ -440,6 +452,32 @@ func (w *World) outstanding(person int64) []workflow.Certificate {
 // concurrency.
 func testDeparture(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
+	t.Run("a return follows the issue, the sending follows the return", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[0]) // issued 2026-03-09
+		dep := w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+		w.refused(t, "returned before it was issued", func() error {
+			_, err := w.Fire("clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d,"returned_on":"2026-03-01"}`, app.CertificateID))
+			return err
+		}, isInputOn("returned_on"))
+		// Recovered on a 转岗 of today: not back before the change.
+		other := w.receivedCertificate(casts[0])
+		w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: other.PersonID,
+			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-10","enforcement_post":false}`)})
+		ret := w.spawned(other.PersonID, workflow.PathRetention, "clerk")
+		w.refused(t, "recovered before the 转岗", func() error {
+			_, err := w.Fire("clerk", ret, workflow.EvRecover, "", fmt.Sprintf(`{"certificate_id":%d,"returned_on":"2026-03-09"}`, other.CertificateID))
+			return err
+		}, isInputOn("returned_on"))
+		can := w.returnedOnDeparture(app, "", "clerk") // returned today, 2026-03-10
+		for _, sent := range []string{"2026-03-09", "2099-01-01"} {
+			w.refused(t, "sent on "+sent, func() error {
+				_, err := w.Fire("clerk", can, workflow.EvSendForCancellation, "", `{"sent_on":"`+sent+`"}`)
+				return err
+			}, isInputOn("sent_on"))
+		}
+		w.MustFire("clerk", can, workflow.EvSendForCancellation, "", `{"sent_on":"2026-03-10"}`)
+	})
 	t.Run("Art. 18 with a justice-issued and a Ministry certificate", func(t *testing.T) {
 		w.T = t
 		app := w.receivedCertificate(casts[1]) // Ministry, for a fresh 周杰

@@ -38,7 +38,7 @@ func testValidity(t *testing.T, open Opener) {
 		return lossData(t, v).LostCertificateID, v.CertificateID
 	}
 	issuedOn := func(issued, until string) int64 {
-		v := w.reach(casts[0], workflow.AppSubmitted)
+		v := w.submittedOn(casts[0], issued)
 		v = fire(v, "clerk", workflow.EvIssue, "", fmt.Sprintf(`{"number":"V-%d","issued_on":"%s","valid_until":"%s"}`, w.seq.Add(1), issued, until))
 		return fire(v, "clerk", workflow.EvRecordReceipt, "", `{"received_on":"`+issued+`"}`).CertificateID
 	}

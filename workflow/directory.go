@@ -382,6 +382,10 @@ func (e *Engine) Certificates(ctx context.Context, actor *Actor, f CertificateFi
 		out, err = tx.ListCertificates(ctx, f)
 		return err
 	})
+	today := e.Today()
+	for i := range out {
+		out[i].Valid = out[i].ValidOn(today)
+	}
 	return out, err
 }
 

@@ -238,6 +238,10 @@ type Certificate struct {
 	CaseID     int64            `json:"case_id"`
 	OrgUnitID  int64            `json:"org_unit_id"` // the managing department
 	Version    int64            `json:"version"`
+	// Valid says, where a list fills it in, whether the certificate may
+	// be shown for enforcement today (ValidOn): received, not suspended,
+	// returned or lost, and not past valid_until.
+	Valid bool `json:"valid"`
 }
 
 // Case is one run of a path about one person.

@@ -103,8 +103,8 @@ func testValidity(t *testing.T, open Opener) {
 			if c.State != tc.state {
 				t.Fatalf("certificate is %s, want %s", c.State, tc.state)
 			}
-			if got := c.ValidOn(w.Engine.Today()); got != tc.valid {
-				t.Fatalf("%s certificate valid until %s: valid=%v on %s, want %v", c.State, c.ValidUntil, got, w.Engine.Today(), tc.valid)
+			if got := c.ValidOn(w.Engine.Today()); got != tc.valid || c.Valid != tc.valid {
+				t.Fatalf("%s certificate valid until %s: valid=%v (listed %v) on %s, want %v", c.State, c.ValidUntil, got, c.Valid, w.Engine.Today(), tc.valid)
 			}
 		})
 	}
@@ -118,7 +118,7 @@ func testValidity(t *testing.T, open Opener) {
 			valid bool
 		}{{"2026-03-10", true}, {"2026-06-29", true}, {"2026-06-30", true}, {"2026-07-01", false}, {"2027-01-01", false}} {
 			w.withClock(workflow.MustDate(tc.day), workflow.Options{})
-			if c := listed(w, id); c.ValidOn(w.Engine.Today()) != tc.valid {
+			if c := listed(w, id); c.ValidOn(w.Engine.Today()) != tc.valid || c.Valid != tc.valid {
 				t.Errorf("on %s: valid=%v, want %v", tc.day, !tc.valid, tc.valid)
 			}
 		}

@@ -369,11 +369,12 @@ type PublicComplaint struct {
 	Facts     string `json:"facts" openapi:"required"`
 }
 
-// ComplaintReceipt is all the public intake answers: the case number and a
-// code the complainant keeps to ask after the complaint. Nothing about the
-// officer.
+// ComplaintReceipt is what the public intake answers: the code the
+// complainant keeps to ask after the complaint. Nothing about the officer,
+// not even the case number: its region prefix would tell whether the
+// certificate number named matched one, and whose department holds it.
 type ComplaintReceipt struct {
-	CaseNumber string `json:"case_number" openapi:"required"`
+	CaseNumber string `json:"-"` // for the staff side and tests only
 	LookupCode string `json:"lookup_code" openapi:"required"`
 }
 

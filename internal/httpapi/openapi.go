@@ -268,7 +268,7 @@ var schemaDescriptions = map[string]string{
 	"LoginRequest":     "A login: the user's name and password.",
 	"SessionView":      "The caller (user), how they were authenticated (via: session or token) and, for a cookie session, the CSRF token to send in X-CSRF-Token and when the session expires.",
 	"BatchRequest":     "A township 申领汇总 (Art. 5): org_unit_id is the county department or one of its 派出机关 (left out: the caller's one county); case_ids the applications in list order (left out: every one pending approval or approved).",
-	"ComplaintReceipt": "The receipt of a public complaint: the case number and a lookup code the complainant keeps (shown once; only its hash is stored).",
+	"ComplaintReceipt": "The receipt of a public complaint: a lookup code the complainant keeps (shown once; only its hash is stored). No case number: its region prefix would tell whether a certificate number matched.",
 }
 
 // apiOp describes one operation of the document.
@@ -369,7 +369,7 @@ func buildOpenAPI() ([]byte, error) {
 		{method: "POST", path: Prefix + "/public/complaints", id: "fileComplaint", summary: "File a complaint about an officer (Art. 20), without login", tag: "public",
 			descr: "举报、控告、申诉 by 公民、法人或者其他组织. No token: the complaint is recorded as the server's public-intake user and handled by " +
 				"the legal office within 60 days. A certificate number on record makes the complaint about its holder; otherwise it goes to org_unit_id's " +
-				"department, or the 自治区 department. The answer is the case number and a lookup code, nothing about the officer. " +
+				"department, or the 自治区 department. The answer is a lookup code, nothing about the officer nor the case number (its region prefix would tell whether a certificate number matched). " +
 				"Rate limited per client address (default 5 per 10 minutes): 429 with Retry-After. 503 when the server does not open the intake.",
 			body: schema(reflect.TypeFor[workflow.PublicComplaint]()), public: true, status: 201,
 			result: schema(reflect.TypeFor[workflow.ComplaintReceipt]()), errors: []int{400, 413, 415, 429, 503}},

@@ -46,7 +46,7 @@ func TestPublicComplaint(t *testing.T) {
 	r := f.do(t, "POST", complaintURL, "", body, "X-Test-Client: 10.0.0.1")
 	var receipt map[string]string
 	r.decode(t, http.StatusCreated, &receipt)
-	if len(receipt) != 2 || !strings.HasPrefix(receipt["case_number"], "650100-2026-") || len(receipt["lookup_code"]) != 14 {
+	if len(receipt) != 1 || len(receipt["lookup_code"]) != 14 { // no case number: its region would tell where the complaint went
 		t.Fatalf("receipt %v", receipt)
 	}
 	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
@@ -58,7 +58,7 @@ func TestPublicComplaint(t *testing.T) {
 	f.do(t, "GET", "/api/v1/inbox", clerkToken, "").decode(t, http.StatusOK, &inbox)
 	var caseID int64
 	for _, it := range inbox.Items {
-		if it.CaseNumber == receipt["case_number"] && it.Kind == workflow.TaskHandleComplaint {
+		if strings.HasPrefix(it.CaseNumber, "650100-2026-") && it.Kind == workflow.TaskHandleComplaint {
 			caseID = it.CaseID
 		}
 	}

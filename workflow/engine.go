@@ -866,6 +866,9 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 			if err != nil {
 				return Case{}, err
 			}
+			if u.DeptID != chain[0] {
+				return Case{}, Invalid("org_unit_id", fmt.Sprintf("a %s case is the 自治区 department's: name it (org unit %d)", p.Name, chain[0]))
+			}
 			c.OrgUnitID = chain[0]
 		}
 	}

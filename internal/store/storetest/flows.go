@@ -280,6 +280,11 @@ func testRefusedWritesNothing(t *testing.T, open Opener) {
 				Data: json.RawMessage(`{"reason":"receipt","received_on":"2026-03-01"}`)})
 			return err
 		}, isInputOn("reason")},
+		{"HR's notice addressed to a county", func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("region-hr"), workflow.OpenCaseInput{Path: workflow.PathHRNotice, OrgUnitID: w.Data.Units["tianshan"],
+				Data: json.RawMessage(`{"subject":"网络学院学习成绩","content":"周杰 95分"}`)})
+			return err
+		}, isInputOn("org_unit_id")},
 		{"open a retention decision by hand", func() error {
 			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathRetention, PersonID: issued.PersonID, Data: json.RawMessage(`{}`)})
 			return err

@@ -24,12 +24,7 @@ var taskLabels = map[TaskKind]string{
 
 // Label is the kind in Chinese (审批申领), or the code for a kind without
 // one.
-func (k TaskKind) Label() string {
-	if l, ok := taskLabels[k]; ok {
-		return l
-	}
-	return string(k)
-}
+func (k TaskKind) Label() string { return labelOf(taskLabels, k) }
 
 // roleLabels are the roles in Chinese.
 var roleLabels = map[Role]string{
@@ -44,9 +39,12 @@ var roleLabels = map[Role]string{
 
 // Label is the role in Chinese (法制机构), or the code for a role without
 // one.
-func (r Role) Label() string {
-	if l, ok := roleLabels[r]; ok {
+func (r Role) Label() string { return labelOf(roleLabels, r) }
+
+// labelOf is k's label in labels, or k itself.
+func labelOf[K ~string](labels map[K]string, k K) string {
+	if l, ok := labels[k]; ok {
 		return l
 	}
-	return string(r)
+	return string(k)
 }

@@ -24,6 +24,7 @@ const (
 	SusRestored    State = "restored"
 	SusCancelled   State = "cancelled"
 	SusDismissed   State = "dismissed"
+	SusEnded       State = "ended"
 )
 
 // Suspension events.
@@ -34,6 +35,7 @@ const (
 	EvDismiss            EventName = "dismiss"
 	EvReview             EventName = "review"
 	EvRecordCancellation EventName = "record_cancellation"
+	EvEndSuspension      EventName = "end_suspension"
 )
 
 // Suspension tasks.
@@ -71,6 +73,16 @@ var guardJusticeIssued = Guard{Article: "Art. 17", Check: func(s *Snapshot) stri
 	return ""
 }}
 
+// guardLeftOtherwise: the suspended certificate has left by another path
+// (returned on departure, voided by a loss notice), so the suspension has
+// nothing left to decide.
+var guardLeftOtherwise = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
+	if c := s.Certificate; c != nil && c.State == CertSuspended {
+		return fmt.Sprintf("%s No. %s is still suspended: restore it or surrender it", c.Kind.Label(), c.Number)
+	}
+	return ""
+}}
+
 var guardInUse = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
 	if c := s.Certificate; c != nil && c.State != CertReceived {
 		return fmt.Sprintf("%s No. %s is not in use (%s)", c.Kind.Label(), c.Number, c.State)
@@ -91,6 +103,7 @@ func suspensionPath() Path {
 			{SusRestored, "已恢复使用", true, false},
 			{SusCancelled, "司法部门已注销", true, true},
 			{SusDismissed, "不予暂扣", true, false},
+			{SusEnded, "证件已另行交回或作废，暂扣结束", true, false},
 		},
 		Events: []EventDef{
 			{
@@ -128,6 +141,14 @@ func suspensionPath() Path {
 				Actors: []Role{RoleLegalClerk}, CommentRequired: true, Effect: countReview,
 				Closes: []TaskKind{TaskReviewSuspension},
 				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
+			},
+			{
+				// The certificate left while suspended (a departure took it
+				// back, a loss notice voided it): the case ends, its review
+				// with it, instead of waiting for a decision nobody can take.
+				Name: EvEndSuspension, Label: "结案（证件已另行交回或作废）", From: []State{SusSuspended}, To: SusEnded,
+				Actors: []Role{RoleLegalClerk}, CommentRequired: true, Guards: []Guard{guardLeftOtherwise},
+				Closes: []TaskKind{TaskReviewSuspension},
 			},
 			{
 				Name: EvRecordCancellation, Label: "登记司法部门注销", From: []State{SusSurrendered}, To: SusCancelled,

@@ -224,11 +224,19 @@ var suspensionScript = script{
 			return step{ev, "clerk", "", ""}
 		case workflow.EvDismiss, workflow.EvRestore:
 			return step{ev, "leader", "情节轻微", ""}
+		case workflow.EvEndSuspension:
+			if v.State == workflow.SusSuspended {
+				// The holder leaves while suspended: the departure takes
+				// the certificate back, and the suspension has ended.
+				w.returnedOnDeparture(workflow.CaseView{Case: workflow.Case{Path: workflow.PathApplication, PersonID: v.PersonID, CertificateID: v.CertificateID}}, "hr", "clerk")
+			}
+			return step{ev, "clerk", "已于离岗时交回", ""}
 		}
 		return step{ev, "leader", "", ""}
 	},
 	routes: map[workflow.State][]workflow.EventName{
 		workflow.SusProposed:    nil,
+		workflow.SusEnded:       {workflow.EvSuspend, workflow.EvEndSuspension},
 		workflow.SusSuspended:   {workflow.EvSuspend},
 		workflow.SusSurrendered: {workflow.EvSurrender},
 		workflow.SusRestored:    {workflow.EvSuspend, workflow.EvRestore},
@@ -283,6 +291,10 @@ func testSuspension(t *testing.T, open Opener) {
 			return errors.As(err, &ge) && hasArticle(ge.Violations, "Art. 17", first.Number)
 		})
 		suspended := w.MustFire("leader", first, workflow.EvSuspend, "", "")
+		w.refused(t, "ended while the certificate is still suspended", func() error {
+			_, err := w.Fire("clerk", suspended, workflow.EvEndSuspension, "结案", "")
+			return err
+		}, func(err error) bool { return isGuard(err, "Art. 17") })
 		w.refused(t, "the preparer restores", func() error {
 			_, err := w.Fire("clerk-leader", suspended, workflow.EvRestore, "已整改", "")
 			return err

@@ -121,12 +121,36 @@ func (a *api) fileComplaint(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		a.writeJSON(w, r, http.StatusCreated, receipt)
 	case isClientFault(err):
-		a.writeError(w, r, err)
+		a.writeError(w, r, publicWording(err))
 	default:
 		// A misconfigured actor (forbidden) or a store failure is the
 		// server's fault; the complainant learns only that.
 		a.writeError(w, r, fmt.Errorf("httpapi: public intake: %v", err))
 	}
+}
+
+// publicFields say, in Chinese, what a member of the public got wrong in
+// a complaint field; the field and status stay as the API's.
+var publicFields = map[string]string{
+	"kind":                "请选择举报、控告或申诉（《办法》第二十条）",
+	"complainant_name":    "姓名不超过50个字",
+	"complainant_contact": "联系方式不超过100个字",
+	"officer_name":        "请填写被举报执法人员的姓名或其执法证件编号（不超过50个字）",
+	"certificate_number":  "执法证件编号不超过64个字符",
+	"facts":               "请填写举报的事实和理由（不超过5000字）",
+	"org_unit_id":         "请选择受理的应急管理部门",
+}
+
+// publicWording is err as a complainant reads it: an input error on a
+// field of the complaint in Chinese, anything else as it is.
+func publicWording(err error) error {
+	var in *workflow.InputError
+	if errors.As(err, &in) {
+		if text, ok := publicFields[in.Field]; ok {
+			return workflow.Invalid(in.Field, text)
+		}
+	}
+	return err
 }
 
 // isClientFault reports whether err is about the complaint as filed (400).

@@ -100,6 +100,10 @@ func TestPublicComplaintBadBody(t *testing.T) {
 		if p.Field != tc.field {
 			t.Errorf("%s: field %q, want %q (%s)", tc.body, p.Field, tc.field, p.Detail)
 		}
+		// The public read Chinese about the fields they fill in.
+		if want, ok := publicFields[tc.field]; ok && (!strings.HasSuffix(p.Detail, want) || p.Type != problemInvalid) {
+			t.Errorf("%s: detail %q, want %q", tc.body, p.Detail, want)
+		}
 	}
 	f.do(t, "POST", complaintURL, "", "x", "X-Test-Client: 10.0.0.9", "Content-Type: text/plain").
 		problemOf(t, http.StatusUnsupportedMediaType, complaintURL)

@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -194,6 +196,27 @@ func checkUnitForPerson(ctx context.Context, tx Tx, actor *Actor, unitID int64) 
 	return nil
 }
 
+// reportLeftPost files the Art. 14 change report when an edit takes a
+// holder of a justice-issued certificate off an enforcement post: the
+// legal office gets its platform-entry tasks and, through the report,
+// the retention decision (Art. 9(1)(4), 18) an edit alone never raised.
+func (e *Engine) reportLeftPost(ctx context.Context, tx Tx, actor *Actor, old, now *Person) error {
+	if !old.Post || now.Post {
+		return nil
+	}
+	certs, err := tx.CertificatesOf(ctx, now.ID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(certs, func(c Certificate) bool { return c.Kind.Family() == FamilyJustice && c.Outstanding() }) {
+		return nil
+	}
+	data, _ := json.Marshal(PlatformData{Reason: "change", Change: ChangeTransfer, ChangedOn: e.Today(), EnforcementPost: new(false),
+		Details: "人员信息变更：不再在执法岗位"})
+	_, err = e.open(ctx, tx, actor, OpenCaseInput{Path: PathPlatformEntry, PersonID: now.ID, Data: data}, true, e.Now())
+	return err
+}
+
 // noMoveWithCertificates refuses to record old in unit when that is a
 // move to another department while a certificate of theirs is out: that
 // move is 调离 (Art. 18, rules.md), a departure case that takes the
@@ -288,7 +311,10 @@ func (e *Engine) UpdatePerson(ctx context.Context, actor *Actor, p Person) (Pers
 		if err := uniqueIDNumber(ctx, tx, p); err != nil {
 			return err
 		}
-		return tx.UpdatePerson(ctx, &p)
+		if err := tx.UpdatePerson(ctx, &p); err != nil {
+			return err
+		}
+		return e.reportLeftPost(ctx, tx, actor, &old, &p)
 	})
 	return p, err
 }

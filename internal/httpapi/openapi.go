@@ -403,7 +403,9 @@ func buildOpenAPI() ([]byte, error) {
 			params: []obj{personPath}, status: 200, result: schema(reflect.TypeFor[workflow.Person]()), errors: []int{400, 401, 404}},
 		{method: "PUT", path: Prefix + "/people/{id}", id: "updatePerson", summary: "Change a staff record (version required)", tag: "people",
 			descr: "employment is not edited: omit it or send the current value; it changes only through a departure case (离岗, Art. 18). " +
-				"Moving someone who holds a certificate to another department is 调离 (Art. 18): refused (400 org_unit_id) until a departure case took it back.",
+				"Moving someone who holds a certificate to another department is 调离 (Art. 18): refused (400 org_unit_id) until a departure case took it back. " +
+				"Taking a holder of a justice-issued certificate off an enforcement post (enforcement_post false) files the Art. 14 change report (转岗), " +
+				"which opens the legal office's retention decision.",
 			params: []obj{personPath}, body: schema(reflect.TypeFor[workflow.Person]()), status: 200,
 			result: schema(reflect.TypeFor[workflow.Person]()), errors: []int{400, 401, 403, 404, 409, 413, 415}},
 		{method: "GET", path: Prefix + "/people/{id}/trainings", id: "listTrainings", summary: "List a person's training records", tag: "people",

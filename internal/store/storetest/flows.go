@@ -559,6 +559,33 @@ func testDirectory(t *testing.T, open Opener) {
 	if _, err := w.Engine.UpdatePerson(w.Ctx, w.Actor("region-hr"), moved); err != nil {
 		t.Fatalf("a move inside the department: %v", err)
 	}
+	// Taken off the enforcement post by an edit: the change report (Art.
+	// 14) is filed, and with it the retention decision (Art. 9(1)(4)).
+	// Off a post without a certificate, nothing.
+	if len(w.casesOf(holder.ID, workflow.PathRetention)) != 0 {
+		t.Fatal("a retention case before the change")
+	}
+	off, err := w.Engine.Person(w.Ctx, w.Actor("clerk"), holder.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off.Post = false
+	if _, err := w.Engine.UpdatePerson(w.Ctx, w.Actor("clerk"), off); err != nil {
+		t.Fatal(err)
+	}
+	reports := w.casesOf(holder.ID, workflow.PathPlatformEntry)
+	if len(w.casesOf(holder.ID, workflow.PathRetention)) != 1 || len(reports) != 2 { // the receipt's entry and this change
+		t.Fatalf("after leaving the post: %d retention cases, %d platform entries", len(w.casesOf(holder.ID, workflow.PathRetention)), len(reports))
+	}
+	plain := w.ClonePerson("liuyang", nil)
+	q, err := w.Engine.Person(w.Ctx, w.Actor("clerk"), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Post = false
+	if _, err := w.Engine.UpdatePerson(w.Ctx, w.Actor("clerk"), q); err != nil || len(w.casesOf(plain, workflow.PathPlatformEntry)) != 0 {
+		t.Fatalf("a non-holder off a post: %v, %d reports", err, len(w.casesOf(plain, workflow.PathPlatformEntry)))
+	}
 }
 
 // testApplyVersionChecks: a transition's writes go to the database

@@ -292,10 +292,7 @@ func clearedCertificates(ctx context.Context, tx workflow.Tx, id int64, certs []
 		if ev.Event != workflow.EvRecordReturn {
 			continue
 		}
-		var in struct {
-			CertificateID int64         `json:"certificate_id"`
-			ReturnedOn    workflow.Date `json:"returned_on"`
-		}
+		var in workflow.ReturnInput
 		if json.Unmarshal(ev.Data, &in) == nil && in.CertificateID != 0 {
 			if in.ReturnedOn.IsZero() { // today, as recordReturn took it
 				in.ReturnedOn = workflow.DateOf(ev.At.In(shanghai))

@@ -187,16 +187,21 @@ func recordReturn(t *Transition) error {
 	return nil
 }
 
+// ReturnInput is the data of a certificate coming back (record_return on
+// a departure, recover on a retention decision): which one, and the day;
+// today when not given.
+type ReturnInput struct {
+	CertificateID int64 `json:"certificate_id"`
+	ReturnedOn    Date  `json:"returned_on"`
+}
+
 // returning reads the input of a certificate coming back (on departure, or
 // recovered on 转岗): which of the person's certificates — checked first by
 // check, when given, then outstanding (Art. 18) and not lost (Art. 19:
 // the loss notice voids it) — and the day it came back, today when not
 // given, never in the future.
 func returning(t *Transition, check func(*Certificate) error) (*Certificate, Date, error) {
-	var in struct {
-		CertificateID int64 `json:"certificate_id"`
-		ReturnedOn    Date  `json:"returned_on"`
-	}
+	var in ReturnInput
 	if err := decodeInput(t.Input, &in); err != nil {
 		return nil, Date{}, err
 	}

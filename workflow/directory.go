@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -208,7 +207,7 @@ func (e *Engine) reportLeftPost(ctx context.Context, tx Tx, actor *Actor, old, n
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(certs, func(c Certificate) bool { return c.Kind.Family() == FamilyJustice && c.Outstanding() }) {
+	if !holdsJusticeCertificate(certs) {
 		return nil
 	}
 	data, _ := json.Marshal(PlatformData{Reason: "change", Change: ChangeTransfer, ChangedOn: e.Today(), EnforcementPost: new(false),

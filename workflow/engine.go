@@ -884,7 +884,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	}
 	cc.Case = c
 	if !system {
-		if err := e.mayFire(actor, &c, def, []int64{actor.UserID}); err != nil {
+		if err := e.mayFire(actor, &c, def, e.preparers(&c, nil)); err != nil {
 			return Case{}, err
 		}
 	}

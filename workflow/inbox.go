@@ -875,11 +875,15 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 		if err != nil {
 			return err
 		}
-		history, err := tx.CaseEvents(ctx, t.CaseID)
-		if err != nil {
-			return err
+		// Only a kind its preparers may not work on needs them
+		// (conflictWith); other acts read no history.
+		if slices.Contains(preparerBarred(), t.Kind) {
+			history, err := tx.CaseEvents(ctx, t.CaseID)
+			if err != nil {
+				return err
+			}
+			cc.preparers = e.preparers(&cc.Case, history)
 		}
-		cc.preparers = e.preparers(&cc.Case, history)
 		version, err := it.BumpCase(ctx, t.CaseID, now)
 		if err != nil {
 			return err

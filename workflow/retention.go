@@ -65,11 +65,17 @@ func retentionPath() Path {
 	}
 }
 
+// holdsJusticeCertificate reports whether certs hold a justice-issued
+// certificate still out: what a 转岗 off enforcement puts in question.
+func holdsJusticeCertificate(certs []Certificate) bool {
+	return slices.ContainsFunc(certs, func(c Certificate) bool { return c.Kind.Family() == FamilyJustice && c.Outstanding() })
+}
+
 // RetentionOnTransfer is the retention case a 转岗 to a post without
 // enforcement duty opens, when the officer holds a justice-issued
 // certificate still out.
 func RetentionOnTransfer(s *Snapshot, changedOn Date, details string) (OpenCaseInput, bool) {
-	if !slices.ContainsFunc(s.Certificates, func(c Certificate) bool { return c.Kind.Family() == FamilyJustice && c.Outstanding() }) {
+	if !holdsJusticeCertificate(s.Certificates) {
 		return OpenCaseInput{}, false
 	}
 	data, _ := json.Marshal(RetentionData{ChangedOn: changedOn, Details: details})
@@ -111,14 +117,13 @@ func recoverCertificate(t *Transition) error {
 	if err != nil {
 		return err
 	}
-	var rd RetentionData
-	if err := json.Unmarshal(t.Snap.Case.Data, &rd); err != nil {
-		return err
-	}
-	if returned.Before(rd.ChangedOn) {
-		return Invalid("returned_on", "before the 转岗 ("+rd.ChangedOn.String()+") it follows")
-	}
 	data, _ := json.Marshal(map[string]any{"reason": "转岗至非执法岗位，收回证件", "returned_on": returned})
 	t.Spawn = append(t.Spawn, OpenCaseInput{Path: PathCancellation, CertificateID: c.ID, Data: data})
-	return updateData(t, func(d *RetentionData) error { d.CertificateID, d.ReturnedOn = c.ID, returned; return nil })
+	return updateData(t, func(d *RetentionData) error {
+		if returned.Before(d.ChangedOn) {
+			return Invalid("returned_on", "before the 转岗 ("+d.ChangedOn.String()+") it follows")
+		}
+		d.CertificateID, d.ReturnedOn = c.ID, returned
+		return nil
+	})
 }

@@ -212,25 +212,7 @@ type Certificate struct {
 }
 
 // StateLabel is the certificate's state in Chinese.
-func (c Certificate) StateLabel() string {
-	switch c.State {
-	case workflow.CertIssued:
-		return "已核发，未领取"
-	case workflow.CertReceived:
-		return "有效"
-	case workflow.CertSuspended:
-		return "暂扣"
-	case workflow.CertReturned:
-		return "已交回，待注销"
-	case workflow.CertCancelled:
-		return "已注销"
-	case workflow.CertLost:
-		return "已报告遗失"
-	case workflow.CertVoided:
-		return "已声明作废"
-	}
-	return string(c.State)
-}
+func (c Certificate) StateLabel() string { return c.State.Label() }
 
 // Application is the data of an application case (workflow.ApplicationData).
 type Application struct {

@@ -75,10 +75,19 @@ type Engine struct {
 	log      *slog.Logger
 	paths    map[PathName]*compiledPath
 	order    []PathName
+	// followers are the events the engine fires itself, by what they
+	// follow (EventDef.Follows).
+	followers map[Follow][]follower
 	// places caches where each org unit sits in the tree (unitPlace by
 	// ID). Org units are created, never moved or deleted, so a place once
 	// read stays true on every instance sharing the database.
 	places sync.Map
+}
+
+// follower is an event the engine fires itself, and its path.
+type follower struct {
+	path *compiledPath
+	def  *EventDef
 }
 
 // unitPlace is where an org unit sits: its department, and that
@@ -160,9 +169,17 @@ func NewEngine(store Store, opt Options) (*Engine, error) {
 		if err := p.validate(); err != nil {
 			return nil, err
 		}
-		p := p
-		e.paths[p.Name] = &compiledPath{Path: &p, fsm: p.fsmEvents()}
+		cp := &compiledPath{Path: &p, fsm: p.fsmEvents()}
+		e.paths[p.Name] = cp
 		e.order = append(e.order, p.Name)
+		for i := range p.Events {
+			if f := p.Events[i].Follows; f != "" {
+				if e.followers == nil {
+					e.followers = map[Follow][]follower{}
+				}
+				e.followers[f] = append(e.followers[f], follower{cp, &p.Events[i]})
+			}
+		}
 	}
 	return e, nil
 }
@@ -288,6 +305,9 @@ func (e *Engine) preparers(c *Case, history []Event) []int64 {
 // mayFire says why actor may not fire def on the case, or nil. preparers
 // are the case's (Engine.preparers); only NotByPreparer events need them.
 func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef, preparers []int64) error {
+	if def.Follows != "" {
+		return fmt.Errorf("%w: nobody fires %s: certflow records it itself when %s", ErrForbidden, def.Name, def.Follows.Text())
+	}
 	if err := actor.delegationConflict(c, def, preparers); err != nil {
 		return err
 	}
@@ -615,7 +635,66 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 			return nil, fmt.Errorf("workflow: opening %s after %s: %w", in.Path, tr.Def.Name, err)
 		}
 	}
+	if m := ch.CertificateMove; m != nil && !(&Certificate{State: m.To}).Outstanding() {
+		if err := e.follow(ctx, tx, cmd, FollowCertificateGone, m, &ch.Case, now); err != nil {
+			return nil, err
+		}
+	}
 	return ch, nil
+}
+
+// follow fires the events that follow what cause's transition did to
+// certificate m (EventDef.Follows) on every other case of their paths
+// about it that is in one of their From states: in the same transaction,
+// in the name of cmd's actor, with a comment naming the cause.
+func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, m *CertificateMove, cause *Case, now time.Time) error {
+	for _, fl := range e.followers[what] {
+		def := fl.def
+		f := CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, CertificateID: m.ID}
+		err := eachCase(ctx, tx, f, func(o Case) error {
+			if o.ID == cause.ID || !slices.Contains(def.From, o.State) {
+				return nil
+			}
+			fc, err := tx.FireContext(ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			snap := e.snapshotOf(cmd.Actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
+			tr, err := e.run(ctx, fl.path, def, snap, nil)
+			if err != nil {
+				return fmt.Errorf("workflow: %s on case %d after %s: %w", def.Name, o.ID, cause.Number, err)
+			}
+			comment := fmt.Sprintf("证件已由%s案件 %s 处理，现为“%s”，本案随之结束（certflow 自动记录）", e.paths[cause.Path].Title, cause.Number, m.To.Label())
+			_, err = e.commit(ctx, tx, tr, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, CaseID: o.ID, Event: def.Name,
+				ExpectedVersion: o.Version, Comment: comment}, now)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachCase calls fn on every case f matches (f.Limit and f.After are its
+// own), in ID order, a page at a time.
+func eachCase(ctx context.Context, tx Tx, f CaseFilter, fn func(Case) error) error {
+	f.Limit, f.After = 100, 0
+	for {
+		cases, err := tx.ListCases(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, c := range cases {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(cases) < f.Limit {
+			return nil
+		}
+		f.After = cases[len(cases)-1].ID
+	}
 }
 
 // keepHolders gives back to their role the tasks to open whose holder
@@ -768,7 +847,7 @@ func (e *Engine) oneOpen(ctx context.Context, tx Tx, p *Path, c *Case) error {
 	if p.OneOpen == "" {
 		return nil
 	}
-	f := CaseFilter{Scope: Scope{All: true}, Path: p.Name, Limit: 100}
+	f := CaseFilter{Scope: Scope{All: true}, Path: p.Name}
 	about := "this person"
 	switch {
 	case p.Subject == SubjectCertificate && c.CertificateID > 0:
@@ -778,22 +857,13 @@ func (e *Engine) oneOpen(ctx context.Context, tx Tx, p *Path, c *Case) error {
 	default:
 		return nil
 	}
-	for {
-		cases, err := tx.ListCases(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, o := range cases {
-			if !p.Final(o.State) {
-				return &GuardError{Violations: []Violation{{Article: p.OneOpen,
-					Condition: fmt.Sprintf("%s %s about %s is still in progress (%s)", p.Title, o.Number, about, p.StateLabel(o.State))}}}
-			}
-		}
-		if len(cases) < f.Limit {
+	return eachCase(ctx, tx, f, func(o Case) error {
+		if p.Final(o.State) {
 			return nil
 		}
-		f.After = cases[len(cases)-1].ID
-	}
+		return &GuardError{Violations: []Violation{{Article: p.OneOpen,
+			Condition: fmt.Sprintf("%s %s about %s is still in progress (%s)", p.Title, o.Number, about, p.StateLabel(o.State))}}}
+	})
 }
 
 // open opens a case inside tx. A system opening (a case another transition

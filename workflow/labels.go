@@ -48,3 +48,18 @@ func labelOf[K ~string](labels map[K]string, k K) string {
 	}
 	return string(k)
 }
+
+// certificateLabels are the certificate states in Chinese.
+var certificateLabels = map[CertificateState]string{
+	CertIssued:    "已核发，未领取",
+	CertReceived:  "有效",
+	CertSuspended: "暂扣",
+	CertReturned:  "已交回，待注销",
+	CertCancelled: "已注销",
+	CertLost:      "已报告遗失",
+	CertVoided:    "已声明作废",
+}
+
+// Label is the certificate state in Chinese (已交回，待注销), or the code
+// for a state without one.
+func (s CertificateState) Label() string { return labelOf(certificateLabels, s) }

@@ -101,6 +101,11 @@ type EventDef struct {
 	From   []State
 	To     State
 	Actors []Role // who may fire it; scope is checked separately
+	// Follows, when set, makes the event certflow's own: nobody fires it
+	// by hand (Actors stays empty); the engine fires it, in the same
+	// transaction, on every case of the path in one of From when another
+	// case's transition does what Follows names to the case's certificate.
+	Follows Follow
 	// NotByPreparer: the users who prepared the case — its opener and
 	// whoever fired one of its Prepares events, in their own name or for
 	// someone — may not fire it (separation of duties: nobody approves
@@ -130,6 +135,24 @@ type EventDef struct {
 	Opens  []TaskSpec
 	Closes []TaskKind // closes the case's open tasks of these kinds
 	Docs   []DocSpec
+}
+
+// Follow is what, done to a certificate by another case, makes the engine
+// fire an event (EventDef.Follows) on the certificate's own cases.
+type Follow string
+
+// FollowCertificateGone: the certificate left for good — returned,
+// cancelled or voided (no longer Outstanding) — by another case's
+// transition, such as a departure taking it back.
+const FollowCertificateGone Follow = "certificate_gone"
+
+// Text says in words what the engine follows.
+func (f Follow) Text() string {
+	switch f {
+	case FollowCertificateGone:
+		return "another case returns, cancels or voids the certificate"
+	}
+	return string(f)
 }
 
 // Guard is one condition of the regulation, checked before an event.
@@ -269,7 +292,14 @@ func (p *Path) validate() error {
 				return fmt.Errorf("path %s: event %s leaves undeclared state %s", p.Name, e.Name, s)
 			}
 		}
-		if len(e.Actors) == 0 {
+		switch {
+		case e.Follows != "" && (len(e.Actors) > 0 || e.Name == EvOpen || len(e.Opens) > 0 || len(e.Docs) > 0 || e.CommentRequired):
+			return fmt.Errorf("path %s: event %s follows %s: it takes no actors, opens no task or document and needs no comment", p.Name, e.Name, e.Follows)
+		case e.Follows != "" && e.Follows.Text() == string(e.Follows):
+			return fmt.Errorf("path %s: event %s follows unknown %q", p.Name, e.Name, e.Follows)
+		case e.Follows != "" && p.Subject != SubjectCertificate:
+			return fmt.Errorf("path %s: event %s follows a certificate, but the path is not about one", p.Name, e.Name)
+		case e.Follows == "" && len(e.Actors) == 0:
 			return fmt.Errorf("path %s: event %s has no actors", p.Name, e.Name)
 		}
 	}

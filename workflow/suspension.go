@@ -73,12 +73,12 @@ var guardJusticeIssued = Guard{Article: "Art. 17", Check: func(s *Snapshot) stri
 	return ""
 }}
 
-// guardLeftOtherwise: the suspended certificate has left by another path
-// (returned on departure, voided by a loss notice), so the suspension has
-// nothing left to decide.
+// guardLeftOtherwise: the certificate has left by another path (returned
+// on departure, voided after a loss reported while a proposal waited), so
+// the proposal or suspension has nothing left to decide.
 var guardLeftOtherwise = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
-	if c := s.Certificate; c != nil && c.State == CertSuspended {
-		return fmt.Sprintf("%s No. %s is still suspended: restore it or surrender it", c.Kind.Label(), c.Number)
+	if c := s.Certificate; c != nil && c.Outstanding() {
+		return fmt.Sprintf("%s No. %s is still out (%s)", c.Kind.Label(), c.Number, c.State)
 	}
 	return ""
 }}
@@ -103,7 +103,7 @@ func suspensionPath() Path {
 			{SusRestored, "已恢复使用", true, false},
 			{SusCancelled, "司法部门已注销", true, true},
 			{SusDismissed, "不予暂扣", true, false},
-			{SusEnded, "证件已另行交回或作废，暂扣结束", true, false},
+			{SusEnded, "证件已另行交回或作废，本案结束", true, false},
 		},
 		Events: []EventDef{
 			{
@@ -143,12 +143,13 @@ func suspensionPath() Path {
 				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
 			},
 			{
-				// The certificate left while suspended (a departure took it
-				// back, a loss notice voided it): the case ends, its review
-				// with it, instead of waiting for a decision nobody can take.
-				Name: EvEndSuspension, Label: "结案（证件已另行交回或作废）", From: []State{SusSuspended}, To: SusEnded,
-				Actors: []Role{RoleLegalClerk}, CommentRequired: true, Guards: []Guard{guardLeftOtherwise},
-				Closes: []TaskKind{TaskReviewSuspension},
+				// The certificate left while the case was open (a departure
+				// took it back, a loss notice voided it): nothing is left to
+				// decide or review, so certflow ends the case in the same
+				// transaction.
+				Name: EvEndSuspension, Label: "结案（证件已另行交回或作废）", From: []State{SusProposed, SusSuspended}, To: SusEnded,
+				Follows: FollowCertificateGone, Guards: []Guard{guardLeftOtherwise},
+				Closes: []TaskKind{TaskDecideSuspension, TaskReviewSuspension},
 			},
 			{
 				Name: EvRecordCancellation, Label: "登记司法部门注销", From: []State{SusSurrendered}, To: SusCancelled,

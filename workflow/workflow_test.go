@@ -146,6 +146,15 @@ func TestPathTables(t *testing.T) {
 			t.Errorf("role %s has no label", r)
 		}
 	}
+	// Every state of the certificate's lifecycle reads in Chinese (the
+	// documents and the comment of a case certflow ends print it).
+	for _, ev := range certificateLifecycle {
+		for _, st := range append(slices.Clone(ev.Src), ev.Dst) {
+			if s := CertificateState(st); s.Label() == st {
+				t.Errorf("certificate state %s has no label", s)
+			}
+		}
+	}
 }
 
 func TestCertificateLifecycle(t *testing.T) {

@@ -449,14 +449,18 @@ type workflowState struct {
 
 // workflowEvent is one row of a path's table.
 type workflowEvent struct {
-	Name            workflow.EventName `json:"name" openapi:"required"`
-	Label           string             `json:"label" openapi:"required"`
-	From            []workflow.State   `json:"from" openapi:"required"`
-	To              workflow.State     `json:"to" openapi:"required"`
-	Actors          []workflow.Role    `json:"actors" openapi:"required"`
-	NotByPreparer   bool               `json:"not_by_preparer"`
-	ByPreparer      bool               `json:"by_preparer"`
-	CommentRequired bool               `json:"comment_required"`
+	Name  workflow.EventName `json:"name" openapi:"required"`
+	Label string             `json:"label" openapi:"required"`
+	From  []workflow.State   `json:"from" openapi:"required"`
+	To    workflow.State     `json:"to" openapi:"required"`
+	// Actors is empty for an event certflow fires itself (Follows).
+	Actors []workflow.Role `json:"actors" openapi:"required"`
+	// Follows says what, done to the case's certificate by another case,
+	// makes certflow fire the event; absent for events fired by hand.
+	Follows         workflow.Follow `json:"follows,omitempty"`
+	NotByPreparer   bool            `json:"not_by_preparer"`
+	ByPreparer      bool            `json:"by_preparer"`
+	CommentRequired bool            `json:"comment_required"`
 	// GuardArticles are the articles the event's guards cite, in table
 	// order, without repeats.
 	GuardArticles []string            `json:"guard_articles" openapi:"required"`
@@ -486,8 +490,8 @@ func describePath(p *workflow.Path) workflowPath {
 	}
 	for i := range p.Events {
 		e := &p.Events[i]
-		ev := workflowEvent{Name: e.Name, Label: e.Label, From: slices.Clone(e.From), To: e.To, Actors: slices.Clone(e.Actors),
-			NotByPreparer: e.NotByPreparer, ByPreparer: e.ByPreparer, CommentRequired: e.CommentRequired,
+		ev := workflowEvent{Name: e.Name, Label: e.Label, From: slices.Clone(e.From), To: e.To, Actors: append([]workflow.Role{}, e.Actors...),
+			Follows: e.Follows, NotByPreparer: e.NotByPreparer, ByPreparer: e.ByPreparer, CommentRequired: e.CommentRequired,
 			GuardArticles: []string{}, Docs: []workflowDoc{}, Opens: []workflowTask{}, Closes: slices.Clone(e.Closes)}
 		for _, g := range e.Guards {
 			if !slices.Contains(ev.GuardArticles, g.Article) {

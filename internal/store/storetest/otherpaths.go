@@ -224,15 +224,13 @@ var suspensionScript = script{
 			return step{ev, "clerk", "", ""}
 		case workflow.EvDismiss, workflow.EvRestore:
 			return step{ev, "leader", "情节轻微", ""}
-		case workflow.EvEndSuspension:
-			if v.State == workflow.SusSuspended {
-				// The holder leaves while suspended: the departure takes
-				// the certificate back, and the suspension has ended.
-				w.returnedOnDeparture(workflow.CaseView{Case: workflow.Case{Path: workflow.PathApplication, PersonID: v.PersonID, CertificateID: v.CertificateID}}, "hr", "clerk")
-			}
-			return step{ev, "clerk", "已于离岗时交回", ""}
 		}
 		return step{ev, "leader", "", ""}
+	},
+	// The holder leaves: the departure takes the certificate back, and
+	// certflow ends the proposal or suspension (end_suspension).
+	follow: func(w *World, v workflow.CaseView, _ workflow.EventName) {
+		w.returnedOnDeparture(workflow.CaseView{Case: workflow.Case{Path: workflow.PathApplication, PersonID: v.PersonID, CertificateID: v.CertificateID}}, "hr", "clerk")
 	},
 	routes: map[workflow.State][]workflow.EventName{
 		workflow.SusProposed:    nil,
@@ -291,10 +289,10 @@ func testSuspension(t *testing.T, open Opener) {
 			return errors.As(err, &ge) && hasArticle(ge.Violations, "Art. 17", first.Number)
 		})
 		suspended := w.MustFire("leader", first, workflow.EvSuspend, "", "")
-		w.refused(t, "ended while the certificate is still suspended", func() error {
+		w.refused(t, "ended by hand", func() error {
 			_, err := w.Fire("clerk", suspended, workflow.EvEndSuspension, "结案", "")
 			return err
-		}, func(err error) bool { return isGuard(err, "Art. 17") })
+		}, isForbidden)
 		w.refused(t, "the preparer restores", func() error {
 			_, err := w.Fire("clerk-leader", suspended, workflow.EvRestore, "已整改", "")
 			return err
@@ -332,6 +330,31 @@ func testSuspension(t *testing.T, open Opener) {
 		_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert, Data: json.RawMessage(`{"ground":3,"facts":"x"}`)})
 		if !isGuard(err, "Art. 17") {
 			t.Fatalf("suspending a cancelled certificate: %v", err)
+		}
+	})
+	t.Run("a proposal whose certificate is lost and voided ends with it; a decided one stays", func(t *testing.T) {
+		w.T = t
+		v := suspensionScript.open(w)
+		cert := v.CertificateID
+		dismissed := w.MustFire("leader", v, workflow.EvDismiss, "情节轻微", "")
+		proposal := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert,
+			Data: json.RawMessage(`{"ground":3,"facts":"未按规定出示证件"}`)})
+		loss := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathLoss, CertificateID: cert, Data: json.RawMessage(lossReport)})
+		if got := w.view("clerk", proposal.ID); got.State != workflow.SusProposed {
+			t.Fatalf("reported lost, not yet voided: the proposal is %s", got.State)
+		}
+		loss = w.MustFire("clerk", loss, workflow.EvPublishNotice, "", `{"medium":"新疆日报","published_on":"2026-03-10"}`)
+		got := w.view("clerk", proposal.ID)
+		last := got.History[len(got.History)-1]
+		if got.State != workflow.SusEnded || last.Event != workflow.EvEndSuspension || last.Actor != w.Data.Users["clerk"].ID ||
+			!strings.Contains(last.Comment, loss.Number) || !strings.Contains(last.Comment, "已声明作废") {
+			t.Fatalf("after the loss notice: %s, last event %+v", got.State, last)
+		}
+		if len(openTasks(got)) != 0 {
+			t.Fatalf("ended proposal keeps tasks %v", openTasks(got))
+		}
+		if got := w.view("clerk", dismissed.ID); got.Version != dismissed.Version {
+			t.Fatalf("the dismissed proposal moved: %s v%d", got.State, got.Version)
 		}
 	})
 	t.Run("expired certificates are invalid", func(t *testing.T) {

@@ -502,8 +502,8 @@ func issueCertificate(issuer string) func(*Transition) error {
 		if in.IssuedOn.After(t.Snap.Today) {
 			return Invalid("issued_on", "lies in the future")
 		}
-		if !in.ValidUntil.After(in.IssuedOn) {
-			return Invalid("valid_until", "must be after issued_on")
+		if err := checkValidity(in.ValidUntil, in.IssuedOn, t.Snap.Today); err != nil {
+			return err
 		}
 		if sub := t.Snap.application().SubmittedOn; !sub.IsZero() && in.IssuedOn.Before(sub) {
 			return Invalid("issued_on", "before the submission to the issuer ("+sub.String()+")")

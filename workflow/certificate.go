@@ -83,3 +83,17 @@ func (c *Certificate) Outstanding() bool {
 func (c *Certificate) ValidOn(day Date) bool {
 	return c.State == CertReceived && !day.After(c.ValidUntil)
 }
+
+// checkValidity refuses a validity (有效期) a certificate issued on issued
+// and recorded today cannot have: ending on or before its issue date, or
+// already over, which would put an expired certificate in the holder's
+// hands.
+func checkValidity(until, issued, today Date) error {
+	switch {
+	case !until.After(issued):
+		return Invalid("valid_until", "must be after issued_on "+issued.String())
+	case until.Before(today):
+		return Invalid("valid_until", "ended on "+until.String()+": the certificate would be expired when recorded")
+	}
+	return nil
+}

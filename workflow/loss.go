@@ -396,8 +396,8 @@ func reissueCertificate(issuer string) func(*Transition) error {
 			if in.ValidUntil.IsZero() {
 				in.ValidUntil = old.ValidUntil
 			}
-			if !in.ValidUntil.After(in.IssuedOn) {
-				return Invalid("valid_until", "must be after issued_on "+in.IssuedOn.String())
+			if err := checkValidity(in.ValidUntil, in.IssuedOn, t.Snap.Today); err != nil {
+				return err
 			}
 			cats := old.Categories
 			if in.Categories != nil {

@@ -87,6 +87,11 @@ func testHappyPath(t *testing.T, open Opener) {
 	if _, err := w.Fire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","issued_on":"2026-01-19","valid_until":"2031-03-09"}`); !isInputOn("issued_on")(err) {
 		t.Fatalf("issued before it was submitted: %v", err)
 	}
+	for _, until := range []string{"2026-01-20", "2026-03-09"} { // not after issue; over before it is recorded
+		if _, err := w.Fire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","issued_on":"2026-01-20","valid_until":"`+until+`"}`); !isInputOn("valid_until")(err) {
+			t.Fatalf("valid until %s: %v", until, err)
+		}
+	}
 	if _, err := w.Fire("justice", v, workflow.EvIssue, "", `{"number":"新0102-001","valid_until":"2031-03-09","categories":["消防监督管理"]}`); !isGuard(err, "Art. 6") {
 		t.Fatalf("confirming a category not agreed: %v", err)
 	}

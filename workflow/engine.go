@@ -610,12 +610,12 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 	for _, d := range def.Docs {
 		ch.Documents = append(ch.Documents, DocumentJob{Doc: d.Kind, CaseID: c.ID, Article: d.Article})
 	}
-	if p := tr.Snap.Person; p.ID != 0 && (tr.Employment != "" || ch.NewCertificate != nil || ch.CertificateMove != nil) {
+	if p := tr.Snap.Person; p.ID != 0 && (tr.Employment != "" || tr.Post != nil || ch.NewCertificate != nil || ch.CertificateMove != nil) {
 		emp := tr.Employment
 		if emp == "" {
 			emp = p.Employment
 		}
-		ch.Person = &PersonTouch{ID: p.ID, Version: p.Version, Employment: emp}
+		ch.Person = &PersonTouch{ID: p.ID, Version: p.Version, Employment: emp, Post: tr.Post}
 	}
 	return ch
 }
@@ -791,6 +791,10 @@ type OpenCaseInput struct {
 	Data           json.RawMessage `json:"data,omitempty"`
 	Comment        string          `json:"comment,omitempty"`
 	IdempotencyKey string          `json:"-"`
+	// joinOpen: a spawned case that Path.OneOpen finds already in
+	// progress for its subject is not opened; the one in progress covers
+	// it (a second 转岗 report while the retention decision is pending).
+	joinOpen bool
 }
 
 // OpenCase opens a case by firing its path's open event: the same guards,
@@ -959,6 +963,10 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 		}
 	}
 	if err := e.oneOpen(ctx, tx, p.Path, &c); err != nil {
+		var ge *GuardError
+		if in.joinOpen && errors.As(err, &ge) {
+			return Case{}, nil
+		}
 		return Case{}, err
 	}
 	snap, err := e.snapshot(ctx, tx, actor, cc, now)

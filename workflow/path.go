@@ -327,6 +327,9 @@ type Transition struct {
 	Close []TaskRef
 	// Employment, when set, is the person's new employment status.
 	Employment Employment
+	// Post, when set, is whether the person now holds an enforcement post
+	// (the 转岗 change report records the new post).
+	Post *bool
 	// Spawn opens further cases in the same transaction (receipt opens the
 	// Art. 14 platform-entry case).
 	Spawn []OpenCaseInput

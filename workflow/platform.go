@@ -146,6 +146,9 @@ func openPlatformEntry(t *Transition) error {
 			return Invalid("details", "longer than 500 characters")
 		}
 		t.DueBase = d.ChangedOn
+		if d.Change == ChangeTransfer && d.EnforcementPost != nil && *d.EnforcementPost != t.Snap.Person.Post {
+			t.Post = d.EnforcementPost // the report and the staff record say the same
+		}
 		if d.Change == ChangeTransfer && d.EnforcementPost != nil && !*d.EnforcementPost {
 			if in, ok := RetentionOnTransfer(t.Snap, d.ChangedOn, d.Details); ok {
 				t.Spawn = append(t.Spawn, in)

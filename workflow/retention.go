@@ -41,6 +41,7 @@ func retentionPath() Path {
 		Name: PathRetention, Title: "转岗后证件保留或收回（Art. 9, 18）", Initial: RetPending,
 		Subject: SubjectPerson, Department: DeptOfPerson,
 		SpawnedBy: "a change report (platform_entry with change 转岗 to a post without enforcement duty)",
+		OneOpen:   "Art. 18",
 		States: []StateDef{
 			{RetPending, "转岗至非执法岗位，待决定是否收回证件", false, false},
 			{RetKept, "决定保留证件", true, false},
@@ -79,7 +80,8 @@ func RetentionOnTransfer(s *Snapshot, changedOn Date, details string) (OpenCaseI
 		return OpenCaseInput{}, false
 	}
 	data, _ := json.Marshal(RetentionData{ChangedOn: changedOn, Details: details})
-	return OpenCaseInput{Path: PathRetention, PersonID: s.Person.ID, Data: data}, true
+	// A decision already pending for the person covers this 转岗 too.
+	return OpenCaseInput{Path: PathRetention, PersonID: s.Person.ID, Data: data, joinOpen: true}, true
 }
 
 func openRetention(t *Transition) error {
@@ -93,7 +95,7 @@ func openRetention(t *Transition) error {
 	if d.ChangedOn.After(t.Snap.Today) {
 		return Invalid("changed_on", "lies in the future")
 	}
-	if !slices.ContainsFunc(t.Snap.Certificates, func(c Certificate) bool { return c.Kind.Family() == FamilyJustice && c.Outstanding() }) {
+	if !holdsJusticeCertificate(t.Snap.Certificates) {
 		return &GuardError{[]Violation{{"Art. 18", "the person holds no justice-issued certificate: nothing to keep or return"}}}
 	}
 	d.Details = strings.TrimSpace(d.Details)

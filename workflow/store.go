@@ -182,6 +182,9 @@ type PersonTouch struct {
 	ID         int64
 	Version    int64
 	Employment Employment
+	// Post, when set, is whether the person now holds an enforcement post
+	// (a 转岗 change report says so); nil leaves it as it is.
+	Post *bool
 }
 
 // CertificateMove is a certificate state change with a version check.

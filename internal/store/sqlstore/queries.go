@@ -551,7 +551,7 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change, p *pipeline) er
 	c := &ch.Case
 	now := utc(ch.Now)
 	if pt := ch.Person; pt != nil {
-		p.exec(versionCheck("person", pt.ID, pt.Version), sqlTouchPerson, pt.Employment, pt.ID, pt.Version)
+		p.exec(versionCheck("person", pt.ID, pt.Version), sqlTouchPerson, pt.Employment, pt.Post, pt.ID, pt.Version)
 	}
 	e := &ch.Event
 	var data any
@@ -762,7 +762,7 @@ const (
 	sqlOpenTask   = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id, assignee_user_id, assigned_at)
 		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12) RETURNING id`
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = $5`
-	sqlTouchPerson           = `UPDATE people SET employment = $1, version = version + 1 WHERE id = $2 AND version = $3`
+	sqlTouchPerson           = `UPDATE people SET employment = $1, enforcement_post = COALESCE($2, enforcement_post), version = version + 1 WHERE id = $3 AND version = $4`
 	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at, case_data, case_certificate_id)
 		VALUES ($1, (SELECT id FROM events WHERE case_id = $2 AND seq = $3), $4, $5, 'pending', $6, $7, $8) RETURNING id`
 	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`

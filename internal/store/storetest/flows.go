@@ -582,6 +582,14 @@ func testDirectory(t *testing.T, open Opener) {
 	if len(w.casesOf(holder.ID, workflow.PathRetention)) != 1 || len(reports) != 2 { // the receipt's entry and this change
 		t.Fatalf("after leaving the post: %d retention cases, %d platform entries", len(w.casesOf(holder.ID, workflow.PathRetention)), len(reports))
 	}
+	// Back on an enforcement post by a change report: the record follows,
+	// and a later edit off the post files a report again.
+	w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: holder.ID,
+		Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-10","enforcement_post":true,"details":"调回执法岗位"}`)})
+	back, err := w.Engine.Person(w.Ctx, w.Actor("clerk"), holder.ID)
+	if err != nil || !back.Post {
+		t.Fatalf("after the report back onto a post: enforcement_post=%v (%v)", back.Post, err)
+	}
 	plain := w.ClonePerson("liuyang", nil)
 	q, err := w.Engine.Person(w.Ctx, w.Actor("clerk"), plain)
 	if err != nil {

@@ -140,6 +140,17 @@ func testPlatform(t *testing.T, open Opener) {
 			if len(rs) != 1 || rs[0].State != workflow.RetPending {
 				t.Fatalf("retention cases %+v", rs)
 			}
+			// The staff record says what the report says.
+			if p, err := w.Engine.Person(w.Ctx, w.Actor("clerk"), app.PersonID); err != nil || p.Post {
+				t.Fatalf("after the report the record says enforcement_post=%v (%v)", p.Post, err)
+			}
+			// A second 转岗 reported while the decision is pending is
+			// recorded for the platforms; the pending decision covers it.
+			w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: app.PersonID,
+				Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-09","enforcement_post":false,"details":"再次调整岗位"}`)})
+			if rs := w.casesOf(app.PersonID, workflow.PathRetention); len(rs) != 1 || len(w.casesOf(app.PersonID, workflow.PathPlatformEntry)) != 3 {
+				t.Fatalf("after a second report: retention cases %+v", rs)
+			}
 			r := w.view("clerk", rs[0].ID)
 			wantOpen(t, r, workflow.TaskDecideRetention)
 			if tk := openTasks(r)[workflow.TaskDecideRetention]; tk.DueOn != workflow.MustDate("2026-03-13") || tk.Role != workflow.RoleLegalClerk {

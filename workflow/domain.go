@@ -287,6 +287,10 @@ type Task struct {
 	// it by 转交 (workflow/inbox.go); 0 for a group task.
 	AssigneeID int64      `json:"assignee_user_id,omitempty"`
 	AssignedAt *time.Time `json:"assigned_at,omitempty"`
+	// Submitter is who fired the event that opened the task, when that
+	// event prepares the case (EventDef.Prepares): like the case's
+	// preparer, the inbox does not offer them what only others may do.
+	Submitter int64 `json:"-"`
 	// Priority is PriorityNormal or PriorityUrgent (urged by 催办).
 	Priority   int        `json:"priority"`
 	RemindedAt *time.Time `json:"reminded_at,omitempty"`

@@ -601,6 +601,9 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 		if spec.ToPreparer && c.Preparer != 0 {
 			t.AssigneeID, t.AssignedAt = c.Preparer, &now // commit checks they still may
 		}
+		if def.Prepares {
+			t.Submitter = cmd.Actor.UserID
+		}
 		ch.OpenTasks = append(ch.OpenTasks, t)
 	}
 	for _, t := range tr.Tasks {

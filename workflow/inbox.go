@@ -163,7 +163,11 @@ type InboxKey struct {
 type InboxQuery struct {
 	Sources []InboxSource
 	// The caller's conflicts: tasks about ExcludePerson, and tasks of a
-	// BarredKinds kind on cases ExcludePreparer prepared, are left out.
+	// BarredKinds kind on cases ExcludePreparer opened, or opened by an
+	// event of theirs that prepared the case (Task.Submitter), are left
+	// out. Earlier submissions of a case sent back and submitted again by
+	// someone else are not known to the inbox: acting on the task is
+	// refused all the same.
 	ExcludePerson   int64
 	ExcludePreparer int64
 	BarredKinds     []TaskKind

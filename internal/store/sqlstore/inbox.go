@@ -55,7 +55,9 @@ func inboxWhere(q workflow.InboxQuery, s workflow.InboxSource, counting bool, le
 			for i, k := range q.BarredKinds {
 				kinds[i] = args.add(k)
 			}
-			w += " AND NOT (COALESCE(t.preparer_user_id, 0) = " + args.add(c[1]) + " AND t.kind IN (" + strings.Join(kinds, ", ") + "))"
+			who := args.add(c[1])
+			w += " AND NOT ((COALESCE(t.preparer_user_id, 0) = " + who + " OR COALESCE(t.submitter_user_id, 0) = " + who +
+				") AND t.kind IN (" + strings.Join(kinds, ", ") + "))"
 		}
 	}
 	if counting {

@@ -578,7 +578,7 @@ func (t *tx) applyRest(ctx context.Context, ch *workflow.Change, p *pipeline) er
 		}
 		p.scanRow([]any{&tk.ID}, sqlOpenTask,
 			tk.CaseID, tk.Kind, tk.Role, tk.OrgUnitID, nullID(tk.CertificateID), tk.DueOn, now, c.Path, nullID(c.PersonID), c.Preparer,
-			nullID(tk.AssigneeID), assigned)
+			nullID(tk.AssigneeID), assigned, nullID(tk.Submitter))
 	}
 	for i := range ch.Documents {
 		p.scanRow([]any{&ch.Documents[i].ID}, sqlInsertDocument,
@@ -759,8 +759,8 @@ const (
 	// predicate, so tasks_case is left (and, for a certificate's tasks,
 	// tasks_certificate): IndexedStatements.
 	sqlCloseTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND status = $4`
-	sqlOpenTask   = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id, assignee_user_id, assigned_at)
-		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+	sqlOpenTask   = `INSERT INTO tasks (case_id, kind, role, org_unit_id, certificate_id, status, due_on, created_at, path, subject_person_id, preparer_user_id, assignee_user_id, assigned_at, submitter_user_id)
+		VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`
 	sqlCloseCertificateTasks = `UPDATE tasks SET status = 'closed', closed_at = $1 WHERE case_id = $2 AND kind = $3 AND certificate_id = $4 AND status = $5`
 	sqlTouchPerson           = `UPDATE people SET employment = $1, enforcement_post = COALESCE($2, enforcement_post), version = version + 1 WHERE id = $3 AND version = $4`
 	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at, case_data, case_certificate_id)

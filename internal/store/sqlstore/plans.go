@@ -1,5 +1,7 @@
 package sqlstore
 
+import "certflow/workflow"
+
 // An IndexedStatement is a statement every transition runs and the
 // indexes it is written for: its plan must use one of them.
 type IndexedStatement struct {
@@ -15,11 +17,15 @@ type IndexedStatement struct {
 // growing index on every transition (sqlCloseTasks). The stores' tests
 // explain each statement on a fresh database and require one of its
 // indexes.
+var casesOfCertificate, _ = listCasesSQL(workflow.CaseFilter{Scope: workflow.Scope{All: true}, Path: workflow.PathSuspension, CertificateID: 1})
+
 func IndexedStatements() []IndexedStatement {
 	return []IndexedStatement{
 		{"sqlCloseTasks", sqlCloseTasks, []string{"tasks_case"}},
 		// A certificate has as few tasks as a case.
 		{"sqlCloseCertificateTasks", sqlCloseCertificateTasks, []string{"tasks_case", "tasks_certificate"}},
 		{"sqlCaseTasks", sqlCaseTasks, []string{"tasks_case"}},
+		// The cases about a certificate (Path.OneOpen, EventDef.Follows).
+		{"ListCases by certificate", casesOfCertificate, []string{"cases_certificate"}},
 	}
 }

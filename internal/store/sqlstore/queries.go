@@ -373,6 +373,25 @@ func (t *tx) CreateCase(ctx context.Context, c *workflow.Case) error {
 }
 
 func (t *tx) ListCases(ctx context.Context, f workflow.CaseFilter) ([]workflow.Case, error) {
+	q, args := listCasesSQL(f)
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, t.s.interpret(err)
+	}
+	defer rows.Close()
+	out := []workflow.Case{}
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, t.s.interpret(rows.Err())
+}
+
+// listCasesSQL is the statement of ListCases for f, and its arguments.
+func listCasesSQL(f workflow.CaseFilter) (string, []any) {
 	args := []any{f.After}
 	q := `SELECT c.id, c.number, c.path, c.state, c.version, COALESCE(c.person_id, 0), COALESCE(c.certificate_id, 0), c.org_unit_id, c.preparer_user_id, c.data, c.created_at, c.updated_at
 	      FROM cases c JOIN org_units d ON d.id = c.org_unit_id WHERE c.id > $1 AND ` + scopeClause(f.Scope, "d", &args)
@@ -393,20 +412,7 @@ func (t *tx) ListCases(ctx context.Context, f workflow.CaseFilter) ([]workflow.C
 	}
 	args = append(args, limit(f.Limit))
 	q += fmt.Sprintf(" ORDER BY c.id LIMIT $%d", len(args))
-	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, t.s.interpret(err)
-	}
-	defer rows.Close()
-	out := []workflow.Case{}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, t.s.interpret(rows.Err())
+	return q, args
 }
 
 func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, error) {

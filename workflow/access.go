@@ -102,10 +102,14 @@ func (a *Actor) CanSeeUnit(chain []int64) bool {
 
 // canSeeCase reports whether a may read c: a role reaching the case's
 // department; the justice liaison only once the case reached justice; the
-// officer only cases about themselves, and of those not the ones hidden
-// from their subject (subjectReads false).
+// officer only cases about themselves. A case hidden from its subject
+// (subjectReads false: a complaint about them) they do not read at all,
+// whatever office role they also hold.
 func (a *Actor) canSeeCase(c *Case, chain []int64, submitted, subjectReads bool) bool {
-	if subjectReads && a.PersonID != 0 && a.PersonID == c.PersonID {
+	if a.PersonID != 0 && a.PersonID == c.PersonID {
+		if !subjectReads {
+			return false
+		}
 		return true
 	}
 	for _, b := range a.Roles {

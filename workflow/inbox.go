@@ -599,7 +599,7 @@ func (e *Engine) readableCase(ctx context.Context, tx Tx, actor *Actor, id int64
 	if lerr != nil {
 		return cc, false, lerr
 	}
-	if watching {
+	if watching && (actor.PersonID == 0 || actor.PersonID != full.Case.PersonID || e.subjectReads(&full.Case)) {
 		return full, true, nil
 	}
 	return cc, false, err
@@ -1126,7 +1126,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 			}
 			// Nobody, and somebody out of the case's line, get one
 			// answer, which tells nothing about users elsewhere.
-			noReader := Invalid("user_ids", fmt.Sprintf("no enabled user %d works in this case's line (its department and those above it)", id))
+			noReader := Invalid("user_ids", fmt.Sprintf("no enabled user %d holds an office role in this case's line (its department and those above it); officers get no copies", id))
 			u, err := it.ActorByID(ctx, id)
 			if errors.Is(err, ErrNotFound) {
 				return noReader
@@ -1140,6 +1140,9 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 			}
 			if !inLine {
 				return noReader
+			}
+			if u.PersonID != 0 && u.PersonID == cc.Case.PersonID && !e.subjectReads(&cc.Case) {
+				return Invalid("user_ids", fmt.Sprintf("user %d is the person this %s is about, who does not read it", id, cc.Case.Path))
 			}
 			w, err := it.IsWatcher(ctx, caseID, id)
 			if err != nil {

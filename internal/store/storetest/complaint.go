@@ -84,19 +84,38 @@ func testComplaint(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
 	public := w.publicActor("public-intake")
 
-	t.Run("the officer complained about does not read it", func(t *testing.T) {
+	t.Run("the officer complained about does not read it, nor their office role", func(t *testing.T) {
 		w.T = t
-		c := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: w.Data.People["zhangwei"],
-			Data: json.RawMessage(`{"channel":"来信","complainant_name":"王某","complainant_contact":"13800000000","facts":"检查时索要好处费"}`)})
-		if _, err := w.Engine.CaseView(w.Ctx, w.Actor("officer"), c.ID); !isNotFound(err) {
-			t.Fatalf("the accused reads the complaint: %v", err)
-		}
-		cs, err := w.Engine.Cases(w.Ctx, w.Actor("officer"), workflow.CaseFilter{})
-		if err != nil || slices.ContainsFunc(cs, func(o workflow.Case) bool { return o.ID == c.ID }) {
-			t.Fatalf("the accused's case list %v %v", cs, err)
-		}
-		if _, err := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), c.ID); err != nil {
-			t.Fatal(err)
+		// 张伟 is an officer; 李娜 is also a legal clerk of the office
+		// that handles the complaint about her.
+		for _, accused := range []struct{ user, person string }{{"officer", "zhangwei"}, {"lina", "lina"}} {
+			c := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: w.Data.People[accused.person],
+				Data: json.RawMessage(`{"channel":"来信","complainant_name":"王某","complainant_contact":"13800000000","facts":"检查时索要好处费"}`)})
+			if _, err := w.Engine.CaseView(w.Ctx, w.Actor(accused.user), c.ID); !isNotFound(err) {
+				t.Fatalf("%s, accused, reads the complaint: %v", accused.user, err)
+			}
+			cs, err := w.Engine.Cases(w.Ctx, w.Actor(accused.user), workflow.CaseFilter{})
+			if err != nil || slices.ContainsFunc(cs, func(o workflow.Case) bool { return o.ID == c.ID }) {
+				t.Fatalf("%s's case list %v %v", accused.user, cs, err)
+			}
+			if len(c.Documents) == 0 {
+				t.Fatal("no complaint form")
+			}
+			err = w.Store.View(w.Ctx, func(tx workflow.Tx) error {
+				_, _, err := w.Engine.VisibleDocument(w.Ctx, tx, w.Actor(accused.user), c.Documents[0].JobID)
+				return err
+			})
+			if !isNotFound(err) {
+				t.Fatalf("%s, accused, reads the complaint form: %v", accused.user, err)
+			}
+			// Nor is it copied to them.
+			w.refused(t, "copied to the accused", func() error {
+				_, err := w.Engine.CopyCase(w.Ctx, w.Actor("clerk"), c.ID, workflow.CopyInput{UserIDs: []int64{w.Data.Users[accused.user].ID}})
+				return err
+			}, isInputOn("user_ids"))
+			if _, err := w.Engine.CaseView(w.Ctx, w.Actor("clerk"), c.ID); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 
@@ -270,7 +289,8 @@ func testComplaint(t *testing.T, open Opener) {
 		w.T = t
 		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: w.Data.People["lina"],
 			Data: json.RawMessage(`{"channel":"来信","facts":"法制审核走过场"}`)})
-		if _, err := w.Fire("lina", v, workflow.EvRecordOutcome, "", `{"substantiated":false,"outcome":"不属实"}`); !isForbidden(err) {
+		// It is not even there for her (404): she does not read it.
+		if _, err := w.Fire("lina", v, workflow.EvRecordOutcome, "", `{"substantiated":false,"outcome":"不属实"}`); !isNotFound(err) {
 			t.Fatalf("lina decides on a complaint about herself: %v", err)
 		}
 	})

@@ -459,6 +459,9 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if err != nil {
 			return err
 		}
+		if err := dropGoneHolders(ctx, tx, fc.Tasks); err != nil {
+			return err
+		}
 		if err := checkClaims(ctx, tx, fc.Tasks, cmd.Actor, def, tr); err != nil {
 			return err
 		}
@@ -760,6 +763,9 @@ func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, person
 		return CaseView{}, err
 	}
 	if v.Tasks, err = tx.CaseTasks(ctx, id); err != nil {
+		return CaseView{}, err
+	}
+	if err := dropGoneHolders(ctx, tx, v.Tasks); err != nil {
 		return CaseView{}, err
 	}
 	preparers := e.preparers(&c, v.History)

@@ -550,6 +550,45 @@ func holderName(ctx context.Context, tx any, t *Task) string {
 	return fmt.Sprintf("user %d", t.AssigneeID)
 }
 
+// holderGone reports whether the user holding t can no longer work on it:
+// disabled (ActorByID finds only enabled users), or no longer holding its
+// role at its department. Their hold binds nobody: the task is their
+// role's again (dropGoneHolders, actOnTask), so a colleague never finds
+// it stranded.
+func holderGone(ctx context.Context, tx Tx, t *Task) (bool, error) {
+	if t.AssigneeID == 0 || t.Status != TaskOpen {
+		return false, nil
+	}
+	it, err := inboxTx(tx)
+	if err != nil {
+		return false, err
+	}
+	u, err := it.ActorByID(ctx, t.AssigneeID)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !u.Has(t.Role, t.OrgUnitID), nil
+}
+
+// dropGoneHolders clears, in tasks as read, the hold of every holder who
+// is gone (holderGone): an event completes such a task as if nobody held
+// it, and the case offers the event to the role.
+func dropGoneHolders(ctx context.Context, tx Tx, tasks []Task) error {
+	for i := range tasks {
+		gone, err := holderGone(ctx, tx, &tasks[i])
+		if err != nil {
+			return err
+		}
+		if gone {
+			tasks[i].AssigneeID, tasks[i].AssignedAt = 0, nil
+		}
+	}
+	return nil
+}
+
 // heldElsewhere is the open task among tasks that firing def would complete
 // — one of def.Closes, or of refs, the transition's own closes — while
 // someone other than actor holds it, or nil. Only a task of a role actor
@@ -898,13 +937,31 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 		if t.Status != TaskOpen {
 			return fmt.Errorf("%w: task %d is closed", ErrTaskHeld, taskID)
 		}
+		// A holder who is gone holds nothing: the task is its role's
+		// again before the act, and the act's history row says so.
+		var released int64
+		if gone, err := holderGone(ctx, tx, &t); err != nil {
+			return err
+		} else if gone {
+			released = t.AssigneeID
+			if err := it.SetAssignee(ctx, t.ID, 0, now); err != nil {
+				return err
+			}
+			t.AssigneeID, t.AssignedAt = 0, nil
+		}
 		data, err := do(ctx, it, act, &t, &cc, now)
 		if err != nil {
 			return err
 		}
-		if data == nil {
+		if data == nil && released == 0 {
 			res.Task = t
 			return errUnchanged
+		}
+		if data == nil {
+			data = map[string]any{}
+		}
+		if released != 0 {
+			data["released_from_user_id"] = released
 		}
 		data["task_id"], data["kind"] = t.ID, t.Kind
 		ev := &Event{CaseID: t.CaseID, Seq: version, Event: name, From: cc.Case.State, To: cc.Case.State, Actor: act.UserID,

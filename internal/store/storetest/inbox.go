@@ -511,6 +511,37 @@ func testInboxClaim(t *testing.T, open Opener) {
 			return err
 		}, tc.want)
 	}
+	// A holder who is disabled holds nothing: a colleague claims the task,
+	// the history saying whose hold ended, or completes it at once.
+	claimed, completed := w.pending("clerk"), w.pending("clerk")
+	for _, v := range []workflow.CaseView{claimed, completed} {
+		if _, err := w.act(w.Engine.ClaimTask, "deputy", w.openTask(v, workflow.TaskApprove).ID, workflow.TaskActInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.setDisabled("deputy", true)
+	defer w.setDisabled("deputy", false)
+	res, err := w.act(w.Engine.ClaimTask, "leader", w.openTask(claimed, workflow.TaskApprove).ID, workflow.TaskActInput{})
+	if err != nil || res.Task.AssigneeID != w.Data.Users["leader"].ID || res.Event == nil ||
+		!strings.Contains(string(res.Event.Data), fmt.Sprintf(`"released_from_user_id":%d`, w.Data.Users["deputy"].ID)) {
+		t.Fatalf("claiming the disabled deputy's task: %+v %v", res, err)
+	}
+	if _, err := w.Fire("leader", w.view("admin", completed.ID), workflow.EvApprove, "同意", ""); err != nil {
+		t.Fatalf("approving what the disabled deputy held: %v", err)
+	}
+}
+
+// setDisabled disables or enables demo user name, as certflow user does.
+func (w *World) setDisabled(name string, disabled bool) {
+	w.T.Helper()
+	err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+		return tx.(interface {
+			SetUserDisabled(context.Context, int64, bool) error
+		}).SetUserDisabled(w.Ctx, w.Data.Users[name].ID, disabled)
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
 }
 
 // closedTask returns the ID of a closed task of kind.
@@ -959,19 +990,8 @@ func testInboxDelegation(t *testing.T, open Opener) {
 		if !got.Deputy || len(got.Items) != 0 || len(got.Counts) != 0 || len(got.Delegators) != 1 || got.Delegators[0].UserID != id("clerk-leader") {
 			t.Fatalf("deputy, now clerk-leader's deputy: %+v", got)
 		}
-		setDisabled := func(user string, disabled bool) {
-			t.Helper()
-			err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
-				return tx.(interface {
-					SetUserDisabled(context.Context, int64, bool) error
-				}).SetUserDisabled(w.Ctx, id(user), disabled)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		setDisabled("clerk-leader", true)
-		defer setDisabled("clerk-leader", false)
+		w.setDisabled("clerk-leader", true)
+		defer w.setDisabled("clerk-leader", false)
 		if got := read("deputy", true); got.Deputy || len(got.Delegators) != 0 || fmt.Sprint(got.Items) != fmt.Sprint(plain.Items) {
 			t.Fatalf("deputy of a disabled user: %+v", got)
 		}

@@ -591,13 +591,14 @@ func dropGoneHolders(ctx context.Context, tx Tx, tasks []Task) error {
 
 // heldElsewhere is the open task among tasks that firing def would complete
 // — one of def.Closes, or of refs, the transition's own closes — while
-// someone other than actor holds it, or nil. Only a task of a role actor
-// works in counts: one of another office's is not actor's to complete.
+// someone other than actor holds it, or nil. A task counts when its role
+// may fire def, whichever of def's roles actor fires it in: the legal
+// office records justice's decision, but not over the liaison who
+// claimed the task to record it.
 func heldElsewhere(tasks []Task, actor *Actor, def *EventDef, refs []TaskRef) *Task {
 	for i := range tasks {
 		t := &tasks[i]
-		if t.Status != TaskOpen || t.AssigneeID == 0 || actor.holds(t.AssigneeID) ||
-			!slices.Contains(def.Actors, t.Role) || !actor.Has(t.Role, t.OrgUnitID) {
+		if t.Status != TaskOpen || t.AssigneeID == 0 || actor.holds(t.AssigneeID) || !slices.Contains(def.Actors, t.Role) {
 			continue
 		}
 		if slices.Contains(def.Closes, t.Kind) || slices.ContainsFunc(refs, func(r TaskRef) bool {

@@ -529,6 +529,18 @@ func testInboxClaim(t *testing.T, open Opener) {
 	if _, err := w.Fire("leader", w.view("admin", completed.ID), workflow.EvApprove, "同意", ""); err != nil {
 		t.Fatalf("approving what the disabled deputy held: %v", err)
 	}
+	// The legal office records justice's decision, but not over the
+	// liaison who claimed the task to record it.
+	sub := w.submittedOn(casts[0], "2026-03-09")
+	if _, err := w.act(w.Engine.ClaimTask, "justice", w.openTask(sub, workflow.TaskRecordDecision).ID, workflow.TaskActInput{}); err != nil {
+		t.Fatal(err)
+	}
+	issue := fmt.Sprintf(`{"number":"H-%d","valid_until":"2031-03-09"}`, w.seq.Add(1))
+	w.refused(t, "the clerk records the decision the liaison holds", func() error {
+		_, err := w.Fire("clerk", w.view("admin", sub.ID), workflow.EvIssue, "", issue)
+		return err
+	}, isConflict)
+	w.MustFire("justice", w.view("admin", sub.ID), workflow.EvIssue, "", issue)
 }
 
 // setDisabled disables or enables demo user name, as certflow user does.

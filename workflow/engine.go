@@ -939,9 +939,21 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 		c.OrgUnitID = cert.OrgUnitID
 	}
 	if c.OrgUnitID == 0 && in.OrgUnitID > 0 && p.Subject == SubjectAny {
+		// A unit out of the actor's reach, where they hold no role
+		// either, is as unknown as one that does not exist.
+		noUnit := Invalid("org_unit_id", fmt.Sprintf("no org unit %d", in.OrgUnitID))
 		u, err := tx.OrgUnit(ctx, in.OrgUnitID)
 		if err != nil {
-			return Case{}, Invalid("org_unit_id", fmt.Sprintf("no org unit %d", in.OrgUnitID))
+			return Case{}, noUnit
+		}
+		if !system {
+			chain, err := tx.OrgChain(ctx, u.ID)
+			if err != nil {
+				return Case{}, err
+			}
+			if !actor.CanSeeUnit(chain) && !slices.ContainsFunc(actor.Roles, func(b RoleBinding) bool { return slices.Contains(chain, b.OrgUnitID) }) {
+				return Case{}, noUnit
+			}
 		}
 		c.OrgUnitID = u.DeptID
 		if p.Department == DeptRegion {

@@ -356,6 +356,11 @@ func testComplaint(t *testing.T, open Opener) {
 					Data: json.RawMessage(`{"channel":"来信","facts":"x"}`)})
 				return err
 			}, func(err error) bool { return errors.Is(err, workflow.ErrNotFound) }},
+			{"clerk of another region names this region's department", func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("tacheng-clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+					Data: json.RawMessage(`{"channel":"来信","officer_name":"张某","facts":"x"}`)})
+				return err // as for a unit that does not exist
+			}, isInputOn("org_unit_id")},
 			{"officer records a complaint", func() error {
 				_, err := w.Engine.OpenCase(w.Ctx, w.Actor("officer"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
 					Data: json.RawMessage(`{"channel":"来信","officer_name":"张某","facts":"x"}`)})

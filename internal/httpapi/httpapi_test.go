@@ -510,9 +510,10 @@ func testOpenOtherCases(t *testing.T, f *fixture, cert workflow.Certificate) {
 	if v.Path != workflow.PathComplaint || v.PersonID != 0 || v.OrgUnitID != f.pref || len(v.Tasks) != 1 {
 		t.Errorf("complaint opened as %s for person %d at unit %d with tasks %+v", v.Path, v.PersonID, v.OrgUnitID, v.Tasks)
 	}
-	// Another region's clerk records no complaint for this department.
+	// Another region's clerk records no complaint for this department,
+	// and learns no more than of a unit that does not exist.
 	f.do(t, "POST", "/api/v1/cases", outsiderToken, `{"path":"complaint","org_unit_id":`+itoa(f.prefBiz)+`,"data":{"channel":"来信","facts":"x"}}`).
-		problemTyped(t, http.StatusForbidden, "/api/v1/cases", problemForbidden)
+		problemTyped(t, http.StatusBadRequest, "/api/v1/cases", problemInvalid)
 }
 
 func TestWorkflows(t *testing.T) {

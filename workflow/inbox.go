@@ -874,6 +874,10 @@ type TaskActInput struct {
 type TaskActResult struct {
 	Task  Task   `json:"task"`
 	Event *Event `json:"event,omitempty"`
+	// CaseVersion is the case's version after the act: an act on a task
+	// is in the case's history, so the next event fired on the case
+	// expects this version (an inbox that claims, then approves).
+	CaseVersion int64 `json:"case_version"`
 }
 
 // errUnchanged rolls back an act that changes nothing.
@@ -955,7 +959,7 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 			return err
 		}
 		if data == nil && released == 0 {
-			res.Task = t
+			res.Task, res.CaseVersion = t, cc.Case.Version // rolled back: the version stays
 			return errUnchanged
 		}
 		if data == nil {
@@ -976,7 +980,7 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 		if res.Task, err = it.Task(ctx, taskID); err != nil {
 			return err
 		}
-		res.Event = ev
+		res.Event, res.CaseVersion = ev, version
 		return nil
 	})
 	if errors.Is(err, errUnchanged) {

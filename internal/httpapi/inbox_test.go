@@ -115,8 +115,16 @@ func TestInboxAPI(t *testing.T) {
 		path := "/api/v1/tasks/" + itoa(t1.ID)
 		var res workflow.TaskActResult
 		f.do(t, "POST", path+"/claim", principalToken, "").decode(t, http.StatusOK, &res)
-		if res.Task.AssigneeID != principal || res.Event == nil || res.Event.Event != workflow.ActClaim || res.Event.Seq != c1.Version+1 {
+		if res.Task.AssigneeID != principal || res.Event == nil || res.Event.Event != workflow.ActClaim || res.Event.Seq != c1.Version+1 ||
+			res.CaseVersion != c1.Version+1 {
 			t.Fatalf("claim %+v", res)
+		}
+		claimed := res.CaseVersion // what the next event on the case expects
+		// Claiming again changes nothing, and says the version as it is.
+		res = workflow.TaskActResult{}
+		f.do(t, "POST", path+"/claim", principalToken, "").decode(t, http.StatusOK, &res)
+		if res.Event != nil || res.CaseVersion != claimed {
+			t.Fatalf("claim again %+v, want case_version %d", res, claimed)
 		}
 		f.do(t, "POST", path+"/claim", principal2Token, `{}`).problemTyped(t, http.StatusConflict, path+"/claim", problemTaskHeld)
 		f.do(t, "POST", path+"/unclaim", principal2Token, "").problemTyped(t, http.StatusConflict, path+"/unclaim", problemTaskHeld)
@@ -138,6 +146,9 @@ func TestInboxAPI(t *testing.T) {
 			if got := slices.ContainsFunc(seen.Allowed, func(a workflow.AllowedEvent) bool { return a.Name == workflow.EvApprove }); got != want {
 				t.Errorf("%s is offered approve: %v, want %v (%+v)", tok, got, want, seen.Allowed)
 			}
+		}
+		if v.Version != claimed {
+			t.Fatalf("case at version %d after the claim answered %d", v.Version, claimed)
 		}
 		body := `{"event":"approve","expected_version":` + itoa(v.Version) + `}`
 		f.do(t, "POST", "/api/v1/cases/"+itoa(c1.ID)+"/events", principal2Token, body).problemTyped(t, http.StatusConflict, "/api/v1/cases/"+itoa(c1.ID)+"/events", problemTaskHeld)

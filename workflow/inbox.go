@@ -140,6 +140,9 @@ type InboxFilter struct {
 // Feishu list 20 to-dos at a time).
 const DefaultInboxLimit = 20
 
+// MaxInboxLimit is the largest inbox page.
+const MaxInboxLimit = 500
+
 // InboxSource is one (role, department) an inbox draws from: the caller's
 // own, or a delegator's.
 type InboxSource struct {
@@ -257,8 +260,8 @@ type UnitCount struct {
 // InboxPage is one page of an inbox with its badges.
 type InboxPage struct {
 	Items []InboxTask `json:"items"`
-	// NextCursor is present when the page is full: pass it as cursor, with
-	// the same sort, for the next page.
+	// NextCursor is present when another page follows: pass it as cursor,
+	// with the same sort, for the next page.
 	NextCursor string      `json:"next_cursor,omitempty"`
 	Counts     InboxCounts `json:"counts"`
 }
@@ -692,8 +695,8 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 	if f.Limit <= 0 {
 		f.Limit = DefaultInboxLimit
 	}
-	if f.Limit > 500 {
-		return page, Invalid("limit", "at most 500")
+	if f.Limit > MaxInboxLimit {
+		return page, Invalid("limit", fmt.Sprintf("at most %d", MaxInboxLimit))
 	}
 	after, err := decodeCursor(f.Cursor, f.Sort)
 	if err != nil {
@@ -745,12 +748,14 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 			}
 			t.OnBehalfOfName = names[t.OnBehalfOf]
 		}
+		// The store read one row more than the page: if it came, another
+		// page follows, and the cursor is the page's last row.
+		if len(items) > f.Limit {
+			items = items[:f.Limit]
+			page.NextCursor = encodeCursor(f.Sort, items[len(items)-1].Task)
+		}
 		page.Items = items
 		page.Counts = countInbox(rows, via)
-		if len(items) == f.Limit {
-			last := items[len(items)-1]
-			page.NextCursor = encodeCursor(f.Sort, last.Task)
-		}
 		return nil
 	})
 	return page, err
@@ -760,7 +765,7 @@ func (e *Engine) Inbox(ctx context.Context, actor *Actor, f InboxFilter) (InboxP
 // bindings, then each delegator's not already their own.
 func inboxQuery(actor *Actor, delegators []Actor, f InboxFilter, today Date) InboxQuery {
 	q := InboxQuery{ExcludePerson: actor.PersonID, ExcludePreparer: actor.UserID, BarredKinds: preparerBarred(),
-		Holders: []int64{actor.UserID}, Today: today, Filter: f, Limit: f.Limit}
+		Holders: []int64{actor.UserID}, Today: today, Filter: f, Limit: f.Limit + 1}
 	seen := map[RoleBinding]bool{}
 	for _, b := range actor.Roles {
 		if b.Role != RoleOfficer && !seen[b] {

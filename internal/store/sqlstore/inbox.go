@@ -176,10 +176,19 @@ var inboxCols = openTaskCols + `, c.number, c.path, c.state, c.version,
 // the pages are merged and cut to one, and only its rows are joined to
 // their cases. (Urgent tasks' index, migration 005, leaves a few columns
 // to the table: there are few of them.)
+// inboxLimit is the rows an inbox read returns: the page the engine asks,
+// which is one more than it shows (to know whether another follows).
+func inboxLimit(n int) int {
+	if n <= 0 || n > workflow.MaxInboxLimit+1 {
+		return workflow.DefaultInboxLimit + 1
+	}
+	return n
+}
+
 func inboxSQL(q workflow.InboxQuery) (string, sqlArgs) {
 	var args sqlArgs
 	order := inboxOrder(q.Filter.Sort)
-	n := limit(q.Limit)
+	n := inboxLimit(q.Limit)
 	guard, _ := deputyGuard(q, &args)
 	if len(q.Sources) == 1 && q.Filter.Sort != workflow.SortPriority && q.Filter.Sort != workflow.SortAge {
 		where := inboxWhere(q, q.Sources[0], false, -1, &args) + guard
@@ -227,7 +236,7 @@ func pipeInbox(p *pipeline, q workflow.InboxQuery, out *[]workflow.InboxTask) {
 		return
 	}
 	query, args := inboxSQL(q)
-	*out = slices.Grow(*out, limit(q.Limit))
+	*out = slices.Grow(*out, inboxLimit(q.Limit))
 	p.queryAll(func(r row) error {
 		// Scanned in place: a task scanned into a local escaped to the heap.
 		*out = append(*out, workflow.InboxTask{})

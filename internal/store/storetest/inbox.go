@@ -334,6 +334,10 @@ func testInboxList(t *testing.T, open Opener) {
 					if fmt.Sprint(got) != fmt.Sprint(exp) {
 						t.Fatalf("got %v, want %v", got, exp)
 					}
+					// A cursor only when more follow: no empty last page.
+					if want := max(1, (len(exp)+2)/3); pages != want {
+						t.Fatalf("%d items in %d pages, want %d", len(exp), pages, want)
+					}
 				})
 			}
 		}

@@ -60,6 +60,7 @@ type OverdueCount struct {
 	OrgUnitID   int64    `json:"org_unit_id"`
 	OrgUnitName string   `json:"org_unit_name"`
 	Kind        TaskKind `json:"kind"`
+	KindLabel   string   `json:"kind_label"`
 	Count       int      `json:"count"`
 }
 
@@ -154,8 +155,16 @@ func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int
 		if tasks, err = sup.OverdueTasks(ctx, q); err != nil {
 			return err
 		}
-		counts, err = sup.OverdueCounts(ctx, q)
-		return err
+		for i := range tasks {
+			tasks[i].KindLabel = tasks[i].Kind.Label()
+		}
+		if counts, err = sup.OverdueCounts(ctx, q); err != nil {
+			return err
+		}
+		for i := range counts {
+			counts[i].KindLabel = counts[i].Kind.Label()
+		}
+		return nil
 	})
 	return tasks, counts, err
 }

@@ -65,7 +65,7 @@ func testSupervision(t *testing.T, open Opener) {
 			for _, tk := range tasks {
 				if tk.CaseID == v.ID {
 					n++
-					if tk.DueOn != due || tk.DaysOverdue != 9 || tk.OrgUnitName == "" {
+					if tk.DueOn != due || tk.DaysOverdue != 9 || tk.OrgUnitName == "" || tk.KindLabel != tk.Kind.Label() {
 						t.Fatalf("overdue %+v", tk)
 					}
 				}
@@ -74,7 +74,8 @@ func testSupervision(t *testing.T, open Opener) {
 				t.Fatalf("%s/%d: %d overdue of the case, want %d", tc.user, tc.unit, n, tc.want)
 			}
 			if tc.want > 0 && !slices.ContainsFunc(counts, func(c workflow.OverdueCount) bool {
-				return c.OrgUnitID == w.Data.Units["tianshan"] && c.Kind == workflow.TaskPlatformEmergency && c.Count >= 1 && c.OrgUnitName != ""
+				return c.OrgUnitID == w.Data.Units["tianshan"] && c.Kind == workflow.TaskPlatformEmergency && c.Count >= 1 && c.OrgUnitName != "" &&
+					c.KindLabel == c.Kind.Label()
 			}) {
 				t.Fatalf("%s/%d: counts %+v", tc.user, tc.unit, counts)
 			}

@@ -279,7 +279,11 @@ type Delegation struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
 	RevokedBy     int64      `json:"revoked_by_user_id,omitempty"`
-	// Active: in force today (China time).
+	// DelegatorDisabled: the delegator's account is disabled, which
+	// suspends the delegation (a deputy stands in for an active user).
+	DelegatorDisabled bool `json:"delegator_disabled,omitempty"`
+	// Active: in force today (China time): not revoked, within its dates
+	// and its delegator's account enabled.
 	Active bool `json:"active"`
 }
 
@@ -1423,7 +1427,7 @@ func overlapping(ctx context.Context, it InboxTx, d *Delegation) (*Delegation, e
 }
 
 func (d *Delegation) activeOn(day Date) bool {
-	return d.RevokedAt == nil && !day.Before(d.StartsOn) && !day.After(d.EndsOn)
+	return d.RevokedAt == nil && !d.DelegatorDisabled && !day.Before(d.StartsOn) && !day.After(d.EndsOn)
 }
 
 // Delegations lists the delegations actor gave or received.

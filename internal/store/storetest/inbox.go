@@ -1006,8 +1006,22 @@ func testInboxDelegation(t *testing.T, open Opener) {
 		if !got.Deputy || len(got.Items) != 0 || len(got.Counts) != 0 || len(got.Delegators) != 1 || got.Delegators[0].UserID != id("clerk-leader") {
 			t.Fatalf("deputy, now clerk-leader's deputy: %+v", got)
 		}
+		active := func() bool {
+			ds, err := w.Engine.Delegations(w.Ctx, w.Actor("deputy"), 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(ds, func(d workflow.Delegation) bool { return d.DelegatorID == id("clerk-leader") && d.RevokedAt == nil })
+			return i >= 0 && ds[i].Active && !ds[i].DelegatorDisabled
+		}
+		if !active() {
+			t.Fatal("the running delegation is not listed active")
+		}
 		w.setDisabled("clerk-leader", true)
 		defer w.setDisabled("clerk-leader", false)
+		if active() {
+			t.Fatal("the delegation of a disabled user is listed active")
+		}
 		if got := read("deputy", true); got.Deputy || len(got.Delegators) != 0 || fmt.Sprint(got.Items) != fmt.Sprint(plain.Items) {
 			t.Fatalf("deputy of a disabled user: %+v", got)
 		}

@@ -52,9 +52,9 @@ func pathID(r *http.Request, name string) (int64, error) {
 // queryID parses the optional query parameter name as a positive ID (0 when
 // absent).
 func queryID(r *http.Request, name string) (int64, error) {
-	s := r.URL.Query().Get(name)
-	if s == "" {
-		return 0, nil
+	s, err := queryOne(r, name)
+	if s == "" || err != nil {
+		return 0, err
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id < 1 {
@@ -63,31 +63,57 @@ func queryID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// queryOne is the query parameter name, "" when absent; given more than
+// once it is a 400, never one of the values picked silently.
+func queryOne(r *http.Request, name string) (string, error) {
+	vs := r.URL.Query()[name]
+	if len(vs) > 1 {
+		return "", badRequest(name, "%s: given %d times; it takes one value", name, len(vs))
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return vs[0], nil
+}
+
+// queryLimit parses the optional page size, def when absent.
+func queryLimit(r *http.Request, def int) (int, error) {
+	s, err := queryOne(r, "limit")
+	if s == "" || err != nil {
+		return def, err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, badRequest("limit", "limit: %q is not a number from 1 to %d", s, maxLimit)
+	}
+	return n, nil
+}
+
 // cursor parses the after and limit query parameters.
 func cursor(r *http.Request) (after int64, limit int, err error) {
-	q := r.URL.Query()
-	if s := q.Get("after"); s != "" {
+	s, err := queryOne(r, "after")
+	if err != nil {
+		return 0, 0, err
+	}
+	if s != "" {
 		after, err = strconv.ParseInt(s, 10, 64)
 		if err != nil || after < 0 {
 			return 0, 0, badRequest("after", "after: %q is not an ID", s)
 		}
 	}
-	limit = defaultLimit
-	if s := q.Get("limit"); s != "" {
-		limit, err = strconv.Atoi(s)
-		if err != nil || limit < 1 || limit > maxLimit {
-			return 0, 0, badRequest("limit", "limit: %q is not a number from 1 to %d", s, maxLimit)
-		}
+	if limit, err = queryLimit(r, defaultLimit); err != nil {
+		return 0, 0, err
 	}
 	return after, limit, nil
 }
 
 // oneOf checks the optional query parameter name against the allowed values.
 func oneOf[T ~string](r *http.Request, name string, allowed []T) (T, error) {
-	if vs := r.URL.Query()[name]; len(vs) > 1 {
-		return "", badRequest(name, "%s: given %d times; a filter takes one value", name, len(vs))
+	s, err := queryOne(r, name)
+	if err != nil {
+		return "", err
 	}
-	v := T(r.URL.Query().Get(name))
+	v := T(s)
 	if v == "" || slices.Contains(allowed, v) {
 		return v, nil
 	}
@@ -106,8 +132,16 @@ func (a *api) listOrgUnits(w http.ResponseWriter, r *http.Request) {
 func personID(p workflow.Person) int64 { return p.ID }
 
 func (a *api) listPeople(w http.ResponseWriter, r *http.Request) {
-	f := workflow.PersonFilter{Name: r.URL.Query().Get("name"), IDNumber: r.URL.Query().Get("id_number")}
+	var f workflow.PersonFilter
 	var err error
+	if f.Name, err = queryOne(r, "name"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if f.IDNumber, err = queryOne(r, "id_number"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	if f.OrgUnitID, err = queryID(r, "org_unit_id"); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -402,8 +436,12 @@ func (a *api) fireEvent(w http.ResponseWriter, r *http.Request) {
 func certificateID(c workflow.Certificate) int64 { return c.ID }
 
 func (a *api) listCertificates(w http.ResponseWriter, r *http.Request) {
-	f := workflow.CertificateFilter{Number: r.URL.Query().Get("number")}
+	var f workflow.CertificateFilter
 	var err error
+	if f.Number, err = queryOne(r, "number"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	if f.PersonID, err = queryID(r, "person_id"); err != nil {
 		a.writeError(w, r, err)
 		return

@@ -11,9 +11,12 @@ import (
 // inbox lists the caller's open tasks, filtered and sorted, with the
 // badges of the whole inbox (workflow.Engine.Inbox).
 func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := workflow.InboxFilter{Cursor: q.Get("cursor"), Limit: workflow.DefaultInboxLimit}
+	var f workflow.InboxFilter
 	var err error
+	if f.Cursor, err = queryOne(r, "cursor"); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	if f.Path, err = oneOf(r, "path", a.filters.paths); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -38,13 +41,23 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if s := q.Get("due_before"); s != "" {
+	dueBefore, err := queryOne(r, "due_before")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if s := dueBefore; s != "" {
 		if f.DueBefore, err = workflow.ParseDate(s); err != nil {
 			a.writeError(w, r, badRequest("due_before", "due_before: %q is not a date YYYY-MM-DD", s))
 			return
 		}
 	}
-	if s := q.Get("overdue"); s != "" {
+	overdue, err := queryOne(r, "overdue")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if s := overdue; s != "" {
 		// A filter, not a choice of two lists: true keeps the overdue
 		// tasks; leaving it out keeps every task.
 		if f.Overdue, err = strconv.ParseBool(s); err != nil || !f.Overdue {
@@ -52,11 +65,9 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s := q.Get("limit"); s != "" {
-		if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 || f.Limit > maxLimit {
-			a.writeError(w, r, badRequest("limit", "limit: %q is not a number from 1 to %d", s, maxLimit))
-			return
-		}
+	if f.Limit, err = queryLimit(r, workflow.DefaultInboxLimit); err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	page, err := a.engine.Inbox(r.Context(), actor(r.Context()), f)
 	if err != nil {

@@ -103,6 +103,10 @@ func TestInboxAPI(t *testing.T) {
 			"sort=due&cursor=" + page1.NextCursor: "cursor",
 			"overdue=false":                       "overdue", "state=nowhere": "state", "kind=bogus": "kind",
 			"path=complaint&path=platform_entry": "path",
+			// One value each: a repeated parameter is refused, never
+			// one of its values taken silently.
+			"limit=5&limit=6": "limit", "cursor=a&cursor=b": "cursor", "org_unit_id=1&org_unit_id=2": "org_unit_id",
+			"overdue=true&overdue=true": "overdue", "due_before=2026-03-01&due_before=2026-03-02": "due_before",
 		} {
 			if p := f.do(t, "GET", "/api/v1/inbox?"+query, principalToken, "").problemOf(t, http.StatusBadRequest, "/api/v1/inbox"); p.Field != field {
 				t.Errorf("%s: field %q, want %q", query, p.Field, field)

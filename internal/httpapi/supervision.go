@@ -37,7 +37,12 @@ func (a *api) listCases(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	f.State = workflow.State(r.URL.Query().Get("state"))
+	state, err := queryOne(r, "state")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	f.State = workflow.State(state)
 	if f.After, f.Limit, err = cursor(r); err != nil {
 		a.writeError(w, r, err)
 		return
@@ -108,7 +113,11 @@ func (a *api) platformExport(w http.ResponseWriter, r *http.Request) {
 		}
 		ids = append(ids, id)
 	}
-	format := r.URL.Query().Get("format")
+	format, err := queryOne(r, "format")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	if format == "" {
 		format = "xlsx"
 	}

@@ -1,6 +1,11 @@
 package workflow
 
-import "slices"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
 
 // Role is what a user may do at an org unit.
 type Role string
@@ -127,4 +132,72 @@ func (a *Actor) canSeeCase(c *Case, chain []int64, submitted, subjectReads bool)
 		}
 	}
 	return false
+}
+
+// CheckRoleBindings refuses, with an *InputError naming the binding, its
+// unit and what is expected, role bindings that access would not honour,
+// for a user who is person (0: nobody in the staff records):
+//
+//   - Every role is held at a department (UnitDepartment), the 自治区 one
+//     included. Cases and tasks belong to departments and Has compares a
+//     binding with theirs; OrgChain, which CanSeeUnit and canSeeCase
+//     walk, lists departments only; yet the directory's scope (Engine.scope)
+//     widens a binding at an internal unit or a 派出机关 to its whole
+//     department. Such a binding would list a department's staff, read
+//     none of them and hold none of its tasks.
+//   - An officer reaches only their own records (Actor.PersonID), so an
+//     officer binding needs the person, and is held at the person's own
+//     department: the officer does not supervise (Role.supervises), and
+//     a binding that does not supervise reaches its department alone.
+//   - The person, when given, exists.
+func CheckRoleBindings(ctx context.Context, tx Tx, person int64, roles []RoleBinding) error {
+	var p Person
+	if person != 0 {
+		var err error
+		if p, err = tx.Person(ctx, person); errors.Is(err, ErrNotFound) {
+			return Invalid("person", fmt.Sprintf("no person %d", person))
+		} else if err != nil {
+			return err
+		}
+	}
+	for _, b := range roles {
+		label := fmt.Sprintf("%s@%d", b.Role, b.OrgUnitID)
+		if !b.Role.Valid() {
+			return Invalid("role", fmt.Sprintf("%s: unknown role %q", label, b.Role))
+		}
+		u, err := tx.OrgUnit(ctx, b.OrgUnitID)
+		if errors.Is(err, ErrNotFound) {
+			return Invalid("role", fmt.Sprintf("%s: no org unit %d", label, b.OrgUnitID))
+		} else if err != nil {
+			return err
+		}
+		if u.Kind != UnitDepartment {
+			d, err := tx.OrgUnit(ctx, u.DeptID)
+			if err != nil {
+				return err
+			}
+			return Invalid("role", fmt.Sprintf("%s: %s (org unit %d) is a %s of %s, not a department; roles are held at a department, "+
+				"whose cases and tasks they act on (here %s@%d)", label, u.Name, u.ID, unitLabel(u.Kind), d.Name, b.Role, d.ID))
+		}
+		if b.Role != RoleOfficer {
+			continue
+		}
+		if person == 0 {
+			return Invalid("person", fmt.Sprintf("%s: an officer account reads only its own person's certificates and cases, "+
+				"so it needs the person (staff member) it is", label))
+		}
+		pu, err := tx.OrgUnit(ctx, p.OrgUnitID)
+		if err != nil {
+			return err
+		}
+		if pu.DeptID != u.ID {
+			d, err := tx.OrgUnit(ctx, pu.DeptID)
+			if err != nil {
+				return err
+			}
+			return Invalid("role", fmt.Sprintf("%s: %s (person %d) belongs to %s (org unit %d), not to %s; "+
+				"an officer is held at their own department: officer@%d", label, p.Name, p.ID, d.Name, d.ID, u.Name, d.ID))
+		}
+	}
+	return nil
 }

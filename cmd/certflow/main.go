@@ -43,7 +43,8 @@ Usage:
   certflow user revoke  --name NAME (--token-id ID | --all)   or   certflow user revoke --token cf_...
   certflow user list    [--tokens]
 
-UNIT is an org unit ID or a department's 行政区划代码 (e.g. legal_clerk@650102).
+UNIT is a department: its org unit ID or 行政区划代码 (e.g. legal_clerk@650102).
+An officer account needs --person and is held at that person's department.
 Roles: legal_clerk, principal_leader, hr, officer, justice_liaison, supervisor, admin.
 The database defaults to $CERTFLOW_DATABASE, else certflow.db in the working directory.
 `

@@ -25,6 +25,9 @@ const userUsage = `Usage:
   certflow user revoke  --token cf_...
   certflow user list    [--tokens]
 
+A role is held at a department: UNIT is its org unit ID or 行政区划代码. An officer
+account needs --person, the staff member it is, and is held at that person's department.
+
 Every subcommand takes --database. A new token or generated password is printed once;
 the database keeps only its hash. disable refuses the user's tokens, password and sessions
 until enable, which also lifts a lockout; reset --password ends the user's web sessions and
@@ -149,7 +152,7 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	noToken := fs.Bool("no-token", false, "create no API token (a web-only user)")
 	pwFlags := addPasswordFlags(fs.FlagSet)
 	var roles roleFlags
-	fs.Var(&roles, "role", "ROLE@UNIT, repeatable; UNIT is an org unit ID or a department's 行政区划代码")
+	fs.Var(&roles, "role", "ROLE@UNIT, repeatable; UNIT is a department: its org unit ID or 行政区划代码")
 	name, err := fs.parse(args, false)
 	if err != nil {
 		return err

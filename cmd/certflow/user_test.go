@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,29 +21,36 @@ import (
 	"certflow/workflow"
 )
 
-// userDatabases returns a migrated database with the demo data per store,
-// as --database values.
-func userDatabases(t *testing.T) map[string]string {
+// userDatabase is a migrated database with the demo data: its --database
+// value and what the demo created there.
+type userDatabase struct {
+	url  string
+	demo *demo.Data
+}
+
+// userDatabases returns a userDatabase per store.
+func userDatabases(t *testing.T) map[string]userDatabase {
 	t.Helper()
 	ctx := context.Background()
-	out := map[string]string{}
+	out := map[string]userDatabase{}
 
 	lite := filepath.Join(t.TempDir(), "c.db")
 	s, _, closeStore, err := openStore(ctx, lite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Load(ctx, s, workflow.DateOf(time.Now())); err != nil {
+	d, err := demo.Load(ctx, s, workflow.DateOf(time.Now()))
+	if err != nil {
 		t.Fatal(err)
 	}
 	closeStore()
-	out["sqlite"] = lite
+	out["sqlite"] = userDatabase{lite, d}
 
 	pg := postgres.OpenTest(t) // a fresh schema, skipped without a server (never under CI=true)
-	if _, err := demo.Load(ctx, pg, workflow.DateOf(time.Now())); err != nil {
+	if d, err = demo.Load(ctx, pg, workflow.DateOf(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	out["postgres"] = schemaURL(t, pg)
+	out["postgres"] = userDatabase{schemaURL(t, pg), d}
 	return out
 }
 
@@ -99,8 +107,9 @@ func listed(t *testing.T, list, name string) []string {
 }
 
 func TestUserCommands(t *testing.T) {
-	for name, database := range userDatabases(t) {
+	for name, db := range userDatabases(t) {
 		t.Run(name, func(t *testing.T) {
+			database := db.url
 			c := cli{t, database}
 			ctx := context.Background()
 			store, _, closeStore, err := openStore(ctx, database)
@@ -138,7 +147,7 @@ func TestUserCommands(t *testing.T) {
 			if _, err := c.run("user", "add", "--name", "alice", "--role", "hr@650102"); !errors.Is(err, workflow.ErrConflict) {
 				t.Errorf("add twice: %v", err)
 			}
-			out = c.ok("user", "add", "--name", "web-only", "--role", "officer@650102", "--no-token", "--password")
+			out = c.ok("user", "add", "--name", "web-only", "--role", "officer@650102", "--person", itoa(db.demo.People["zhangwei"]), "--no-token", "--password")
 			if tokenLine.MatchString(out) || !login("web-only", secret(t, passwordLine, out)) {
 				t.Errorf("add --no-token:\n%s", out)
 			}
@@ -250,6 +259,99 @@ func TestUserCommands(t *testing.T) {
 				if _, err := c.run("user", sub, "--name", "nobody"); !errors.Is(err, workflow.ErrNotFound) {
 					t.Errorf("%s an unknown user: %v", sub, err)
 				}
+			}
+		})
+	}
+}
+
+// TestUserAddRefusals: `user add` grants only bindings that access
+// honours (workflow.CheckRoleBindings) and names what is wrong in words;
+// a refused add writes nothing.
+func TestUserAddRefusals(t *testing.T) {
+	for name, db := range userDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			c := cli{t, db.url}
+			ctx := context.Background()
+			store, _, closeStore, err := openStore(ctx, db.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeStore()
+			counts := func() string {
+				t.Helper()
+				var users, bindings, tokens int
+				err := store.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM role_bindings),
+					(SELECT count(*) FROM api_tokens)`).Scan(&users, &bindings, &tokens)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return fmt.Sprintf("%d users, %d bindings, %d tokens", users, bindings, tokens)
+			}
+			unit := func(key string) string { return itoa(db.demo.Units[key]) }
+			person := func(key string) string { return itoa(db.demo.People[key]) }
+			isInput := func(err error) bool { var ie *workflow.InputError; return errors.As(err, &ie) }
+
+			for _, tc := range []struct {
+				name string
+				args []string
+				want []string // in the message
+				kind func(error) bool
+			}{
+				{"an office role at an internal unit", []string{"--name", "x5", "--role", "legal_clerk@" + unit("tianshan.business")},
+					[]string{"legal_clerk@" + unit("tianshan.business"), "安全生产执法大队", "not a department", "乌鲁木齐市天山区应急管理局"}, isInput},
+				{"an office role at a 派出机关", []string{"--name", "x5", "--role", "principal_leader@" + unit("yanerwo")},
+					[]string{"天山区燕儿窝街道办事处", "派出机关", "not a department"}, isInput},
+				{"hr at the 自治区 人事处", []string{"--name", "x5", "--role", "hr@" + unit("region.hr")},
+					[]string{"人事处", "not a department", "新疆维吾尔自治区应急管理厅"}, isInput},
+				{"justice at the legal office", []string{"--name", "x5", "--role", "justice_liaison@" + unit("tianshan.legal")}, []string{"法制股", "not a department"}, isInput},
+				{"supervisor at a section", []string{"--name", "x5", "--role", "supervisor@" + unit("urumqi.business")}, []string{"not a department"}, isInput},
+				{"admin at a section", []string{"--name", "x5", "--role", "admin@" + unit("region.legal")}, []string{"not a department"}, isInput},
+				{"one good binding, one bad", []string{"--name", "x5", "--role", "legal_clerk@650102", "--role", "hr@" + unit("tianshan.hr")},
+					[]string{"hr@" + unit("tianshan.hr"), "not a department"}, isInput},
+				{"an officer of another region", []string{"--name", "x7", "--role", "officer@" + unit("tacheng"), "--person", person("zhangwei")},
+					[]string{"officer@" + unit("tacheng"), "张伟", "乌鲁木齐市天山区应急管理局", "塔城地区应急管理局"}, isInput},
+				{"an officer at the department above theirs", []string{"--name", "x7", "--role", "officer@650100", "--person", person("zhangwei")},
+					[]string{"张伟", "乌鲁木齐市天山区应急管理局"}, isInput},
+				{"an officer at their own section", []string{"--name", "x7", "--role", "officer@" + unit("tianshan.business"), "--person", person("zhangwei")},
+					[]string{"not a department"}, isInput},
+				{"an officer of nobody", []string{"--name", "x8", "--role", "officer@650102"}, []string{"officer@" + unit("tianshan"), "needs the person"}, isInput},
+				{"an officer of a person who does not exist", []string{"--name", "x8", "--role", "officer@650102", "--person", "999"}, []string{"no person 999"}, isInput},
+				{"a person who does not exist", []string{"--name", "x9", "--role", "hr@650102", "--person", "999"}, []string{"no person 999"}, isInput},
+			} {
+				before := counts()
+				out, err := c.run(append([]string{"user", "add"}, tc.args...)...)
+				switch {
+				case err == nil:
+					t.Errorf("%s: accepted:\n%s", tc.name, out)
+				case !tc.kind(err):
+					t.Errorf("%s: %v (%T)", tc.name, err, err)
+				}
+				for _, w := range tc.want {
+					if err != nil && !strings.Contains(err.Error(), w) {
+						t.Errorf("%s: %q does not say %q", tc.name, err, w)
+					}
+				}
+				if err != nil && regexp.MustCompile(`constraint|UNIQUE|FOREIGN KEY|SQLSTATE`).MatchString(err.Error()) {
+					t.Errorf("%s: a database error: %v", tc.name, err)
+				}
+				if after := counts(); after != before {
+					t.Errorf("%s: wrote something: %s, then %s", tc.name, before, after)
+				}
+			}
+
+			// What the rule lets through: office roles at any department,
+			// the 自治区 one included; an officer at their own department,
+			// from an internal unit or a 派出机关 of it; a person linked to
+			// any role.
+			for _, args := range [][]string{
+				{"--name", "ok-region", "--role", "legal_clerk@650000", "--role", "supervisor@" + unit("yili")},
+				{"--name", "ok-justice", "--role", "justice_liaison@650102"},
+				{"--name", "ok-officer", "--role", "officer@650102", "--person", person("zhangwei")},
+				{"--name", "ok-township", "--role", "officer@" + unit("tianshan"), "--person", person("chenjing")},
+				{"--name", "ok-tacheng", "--role", "officer@654200", "--person", person("aili")},
+				{"--name", "ok-hr", "--role", "hr@650102", "--person", person("maxin")},
+			} {
+				c.ok(append([]string{"user", "add"}, args...)...)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -72,15 +71,11 @@ type NewUser struct {
 }
 
 // CreateUser creates u in one transaction and returns its ID and token.
+// It grants only the role bindings workflow.CheckRoleBindings accepts.
 func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, string, error) {
 	name := strings.TrimSpace(u.Name)
 	if name == "" {
 		return 0, "", workflow.Invalid("name", "required")
-	}
-	for _, r := range u.Roles {
-		if !r.Role.Valid() {
-			return 0, "", workflow.Invalid("role", fmt.Sprintf("unknown role %q", r.Role))
-		}
 	}
 	if u.PasswordHash != "" {
 		if _, _, _, err := decodeHash(u.PasswordHash); err != nil {
@@ -89,10 +84,8 @@ func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, st
 	}
 	var id int64
 	err := store.Update(ctx, func(tx workflow.Tx) error {
-		for _, r := range u.Roles {
-			if _, err := tx.OrgUnit(ctx, r.OrgUnitID); err != nil {
-				return workflow.Invalid("org_unit", fmt.Sprintf("no org unit %d", r.OrgUnitID))
-			}
+		if err := workflow.CheckRoleBindings(ctx, tx, u.PersonID, u.Roles); err != nil {
+			return err
 		}
 		var err error
 		if id, err = tx.CreateUser(ctx, name, u.PersonID, u.Roles); err != nil {

@@ -290,6 +290,9 @@ func TestUserAddRefusals(t *testing.T) {
 			unit := func(key string) string { return itoa(db.demo.Units[key]) }
 			person := func(key string) string { return itoa(db.demo.People[key]) }
 			isInput := func(err error) bool { var ie *workflow.InputError; return errors.As(err, &ie) }
+			isConflict := func(err error) bool { return errors.Is(err, workflow.ErrConflict) }
+			c.ok("user", "add", "--name", "retired", "--role", "hr@650102")
+			c.ok("user", "disable", "--name", "retired")
 
 			for _, tc := range []struct {
 				name string
@@ -317,6 +320,8 @@ func TestUserAddRefusals(t *testing.T) {
 				{"an officer of nobody", []string{"--name", "x8", "--role", "officer@650102"}, []string{"officer@" + unit("tianshan"), "needs the person"}, isInput},
 				{"an officer of a person who does not exist", []string{"--name", "x8", "--role", "officer@650102", "--person", "999"}, []string{"no person 999"}, isInput},
 				{"a person who does not exist", []string{"--name", "x9", "--role", "hr@650102", "--person", "999"}, []string{"no person 999"}, isInput},
+				{"a name taken", []string{"--name", "clerk", "--role", "hr@650102", "--password"}, []string{"a user named clerk already exists"}, isConflict},
+				{"a name taken by a disabled user", []string{"--name", "retired", "--role", "hr@650102"}, []string{"a user named retired already exists"}, isConflict},
 			} {
 				before := counts()
 				out, err := c.run(append([]string{"user", "add"}, tc.args...)...)

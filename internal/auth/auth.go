@@ -70,8 +70,21 @@ type NewUser struct {
 	PasswordHash string
 }
 
+// UserExistsError refuses a new user whose name another user, disabled or
+// not, has. It is a workflow.ErrDuplicate (so a workflow.ErrConflict).
+type UserExistsError struct {
+	Name string
+}
+
+func (e *UserExistsError) Error() string { return "auth: a user named " + e.Name + " already exists" }
+
+// Unwrap makes errors.Is(err, workflow.ErrDuplicate) and ErrConflict true.
+func (e *UserExistsError) Unwrap() error { return workflow.ErrDuplicate }
+
 // CreateUser creates u in one transaction and returns its ID and token.
-// It grants only the role bindings workflow.CheckRoleBindings accepts.
+// A name already taken is a *UserExistsError; it grants only the role
+// bindings workflow.CheckRoleBindings accepts. Both are checked before
+// anything is written, so a refusal names the problem, never a constraint.
 func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, string, error) {
 	name := strings.TrimSpace(u.Name)
 	if name == "" {
@@ -84,18 +97,25 @@ func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, st
 	}
 	var id int64
 	err := store.Update(ctx, func(tx workflow.Tx) error {
+		us, err := userStore(tx)
+		if err != nil {
+			return err
+		}
+		// Disabled users keep their names: Credentials finds them too.
+		if _, err := us.Credentials(ctx, name); err == nil {
+			return &UserExistsError{Name: name}
+		} else if !errors.Is(err, workflow.ErrNotFound) {
+			return err
+		}
 		if err := workflow.CheckRoleBindings(ctx, tx, u.PersonID, u.Roles); err != nil {
 			return err
 		}
-		var err error
-		if id, err = tx.CreateUser(ctx, name, u.PersonID, u.Roles); err != nil {
+		if id, err = tx.CreateUser(ctx, name, u.PersonID, u.Roles); errors.Is(err, workflow.ErrDuplicate) {
+			return &UserExistsError{Name: name} // created meanwhile by another transaction
+		} else if err != nil {
 			return err
 		}
 		if u.PasswordHash != "" {
-			us, err := userStore(tx)
-			if err != nil {
-				return err
-			}
 			if err := us.SetPasswordHash(ctx, id, u.PasswordHash); err != nil {
 				return err
 			}

@@ -103,13 +103,13 @@ func departurePath() Path {
 				// The guard passed, so nothing is out: a return task still open
 				// is for a certificate that left by another path (surrendered
 				// under Art. 17, voided by a loss notice under Art. 19).
-				Closes: []TaskKind{TaskReturnCertificate},
-				Docs:   []DocSpec{{DocDepartureClearance, "Art. 18"}},
+				Discards: []TaskKind{TaskReturnCertificate},
+				Docs:     []DocSpec{{DocDepartureClearance, "Art. 18"}},
 			},
 			{
 				Name: EvWithdraw, Label: "撤销离岗", From: []State{DepOpen}, To: DepWithdrawn,
 				Actors: []Role{RoleHR, RoleLegalClerk}, CommentRequired: true, Effect: withdrawDeparture,
-				Closes: []TaskKind{TaskReturnCertificate},
+				Discards: []TaskKind{TaskReturnCertificate},
 			},
 		},
 	}

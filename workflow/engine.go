@@ -589,7 +589,7 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 		CloseTasks:     tr.Close,
 		Now:            now,
 	}
-	for _, k := range def.Closes {
+	for _, k := range slices.Concat(def.Closes, def.Discards) {
 		ch.CloseTasks = append(ch.CloseTasks, TaskRef{Kind: k})
 	}
 	if m := tr.CertificateChange; m != nil {

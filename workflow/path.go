@@ -134,7 +134,12 @@ type EventDef struct {
 	Effect func(*Transition) error
 	Opens  []TaskSpec
 	Closes []TaskKind // closes the case's open tasks of these kinds
-	Docs   []DocSpec
+	// Discards closes the case's open tasks of these kinds that the event
+	// leaves moot, whoever holds them: a claim on one does not stop the
+	// event (a departure completed while a return task is open for a
+	// certificate that left by another path).
+	Discards []TaskKind
+	Docs     []DocSpec
 }
 
 // Follow is what, done to a certificate by another case, makes the engine

@@ -127,7 +127,7 @@ func TestPathTables(t *testing.T) {
 			}
 			// Every task a path opens or closes, and the role it is
 			// for, has its Chinese label (the inbox and reminders show it).
-			kinds := slices.Clone(e.Closes)
+			kinds := slices.Concat(e.Closes, e.Discards)
 			for _, spec := range e.Opens {
 				kinds = append(kinds, spec.Kind)
 				if spec.Role.Label() == string(spec.Role) {

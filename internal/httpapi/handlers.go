@@ -530,7 +530,7 @@ func describePath(p *workflow.Path) workflowPath {
 		e := &p.Events[i]
 		ev := workflowEvent{Name: e.Name, Label: e.Label, From: slices.Clone(e.From), To: e.To, Actors: append([]workflow.Role{}, e.Actors...),
 			Follows: e.Follows, NotByPreparer: e.NotByPreparer, ByPreparer: e.ByPreparer, CommentRequired: e.CommentRequired,
-			GuardArticles: []string{}, Docs: []workflowDoc{}, Opens: []workflowTask{}, Closes: slices.Clone(e.Closes)}
+			GuardArticles: []string{}, Docs: []workflowDoc{}, Opens: []workflowTask{}, Closes: slices.Concat(e.Closes, e.Discards)}
 		for _, g := range e.Guards {
 			if !slices.Contains(ev.GuardArticles, g.Article) {
 				ev.GuardArticles = append(ev.GuardArticles, g.Article)

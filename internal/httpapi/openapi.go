@@ -61,7 +61,7 @@ func collectTableEnums(paths []workflow.Path) tableEnums {
 			for _, o := range e.Opens {
 				add(&t.tasks, string(o.Kind))
 			}
-			for _, k := range e.Closes {
+			for _, k := range slices.Concat(e.Closes, e.Discards) {
 				add(&t.tasks, string(k))
 			}
 			for _, d := range e.Docs {

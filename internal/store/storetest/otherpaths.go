@@ -498,6 +498,23 @@ func (w *World) outstanding(person int64) []workflow.Certificate {
 // concurrency.
 func testDeparture(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
+	t.Run("a claim on a return task left moot does not hold the departure", func(t *testing.T) {
+		w.T = t
+		// The legal office claims the return of the certificate; it is
+		// then surrendered under Art. 17 instead, and HR completes.
+		dep := departureScript.walk(w, workflow.DepOpen)
+		ret := w.openTask(dep, workflow.TaskReturnCertificate)
+		if _, err := w.act(w.Engine.ClaimTask, "clerk", ret.ID, workflow.TaskActInput{}); err != nil {
+			t.Fatal(err)
+		}
+		sus := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: ret.CertificateID,
+			Data: json.RawMessage(`{"ground":2,"facts":"利用证件谋取私利"}`)})
+		w.MustFire("leader", sus, workflow.EvSurrender, "", "")
+		done := w.MustFire("hr", w.view("hr", dep.ID), workflow.EvComplete, "", "")
+		if len(openTasks(done)) != 0 {
+			t.Fatalf("completed departure keeps %v", openTasks(done))
+		}
+	})
 	t.Run("a return follows the issue, the sending follows the return", func(t *testing.T) {
 		w.T = t
 		app := w.receivedCertificate(casts[0]) // issued 2026-03-09

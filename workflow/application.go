@@ -185,6 +185,16 @@ var (
 		}
 		return ""
 	}}
+	// guardReceiptInService: a certificate issued to someone since
+	// leaving is not handed over (领取): it stays with the office and is
+	// returned on the departure (Art. 18), and no platform entry opens
+	// for an officer on the way out.
+	guardReceiptInService = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
+		if s.Person.Employment != EmploymentActive {
+			return "the holder is " + string(s.Person.Employment) + ": the certificate is not handed over; record its return on the departure"
+		}
+		return ""
+	}}
 	guardStaffed = Guard{Article: "Art. 9(1)(1)", Check: func(s *Snapshot) string {
 		if !s.Person.Staffed {
 			return "not 在编 in the department, a public institution or a 派出机关"
@@ -376,7 +386,7 @@ func applicationPath(family Family) Path {
 			},
 			{
 				Name: EvRecordReceipt, Label: "登记领取", From: []State{AppIssued}, To: AppReceived,
-				Actors: []Role{office}, Effect: recordReceipt,
+				Actors: []Role{office}, Effect: recordReceipt, Guards: []Guard{guardReceiptInService},
 				Closes: []TaskKind{TaskRecordReceipt},
 				Docs:   []DocSpec{{DocReceipt, "Art. 14"}},
 			},

@@ -317,18 +317,17 @@ func (e *Engine) mayFire(actor *Actor, c *Case, def *EventDef, preparers []int64
 		}
 		return fmt.Errorf("%w: nobody acts on a case about their own certificate", ErrForbidden)
 	}
+	// The role first: whoever lacks it learns that, not a conflict.
+	if !slices.ContainsFunc(def.Actors, func(r Role) bool { return actor.Has(r, c.OrgUnitID) || def.Scoped && actor.HasRole(r) }) {
+		return fmt.Errorf("%w: %s needs the role %s at this case's department", ErrForbidden, def.Name, rolesText(def.Actors))
+	}
 	if def.NotByPreparer && slices.Contains(preparers, actor.UserID) {
 		return fmt.Errorf("%w: whoever prepared or submitted a case may not %s it", ErrForbidden, def.Name)
 	}
 	if def.ByPreparer && c.Preparer != actor.UserID && (actor.delegator == nil || actor.delegator.UserID != c.Preparer) {
 		return fmt.Errorf("%w: only the preparer of a case, or their deputy, may %s it", ErrForbidden, def.Name)
 	}
-	for _, r := range def.Actors {
-		if actor.Has(r, c.OrgUnitID) || def.Scoped && actor.HasRole(r) {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: %s needs the role %s at this case's department", ErrForbidden, def.Name, rolesText(def.Actors))
+	return nil
 }
 
 func rolesText(rs []Role) string {
@@ -641,8 +640,8 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 			return nil, fmt.Errorf("workflow: opening %s after %s: %w", in.Path, tr.Def.Name, err)
 		}
 	}
-	if m := ch.CertificateMove; m != nil && !(&Certificate{State: m.To}).Outstanding() {
-		if err := e.follow(ctx, tx, cmd, FollowCertificateGone, m, &ch.Case, now); err != nil {
+	if m := ch.CertificateMove; m != nil && m.To == CertReturned {
+		if err := e.follow(ctx, tx, cmd, FollowCertificateReturned, m, &ch.Case, now); err != nil {
 			return nil, err
 		}
 	}

@@ -195,7 +195,7 @@ func lossPathFor(family Family) Path {
 			},
 			{
 				Name: EvRecordReceipt, Label: "登记领取新证", From: []State{LossReissued}, To: LossReceived,
-				Actors: []Role{office}, Effect: receiveReissued,
+				Actors: []Role{office}, Effect: receiveReissued, Guards: []Guard{guardReceiptInService},
 				Closes: []TaskKind{TaskRecordReceipt},
 				Docs:   []DocSpec{{Kind: DocReceipt, Article: "Art. 14"}},
 			},

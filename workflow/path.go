@@ -146,16 +146,18 @@ type EventDef struct {
 // fire an event (EventDef.Follows) on the certificate's own cases.
 type Follow string
 
-// FollowCertificateGone: the certificate left for good — returned,
-// cancelled or voided (no longer Outstanding) — by another case's
-// transition, such as a departure taking it back.
-const FollowCertificateGone Follow = "certificate_gone"
+// FollowCertificateReturned: another case's transition took the
+// certificate back (returned: a departure, a retention decision), so it
+// leaves its holder for 注销. A loss does not count: a lost certificate
+// may be found, or replaced by a reissue, and what was pending about its
+// holder's conduct stays pending.
+const FollowCertificateReturned Follow = "certificate_returned"
 
 // Text says in words what the engine follows.
 func (f Follow) Text() string {
 	switch f {
-	case FollowCertificateGone:
-		return "another case returns, cancels or voids the certificate"
+	case FollowCertificateReturned:
+		return "another case takes the certificate back"
 	}
 	return string(f)
 }

@@ -73,12 +73,23 @@ var guardJusticeIssued = Guard{Article: "Art. 17", Check: func(s *Snapshot) stri
 	return ""
 }}
 
-// guardLeftOtherwise: the certificate has left by another path (returned
-// on departure, voided after a loss reported while a proposal waited), so
-// the proposal or suspension has nothing left to decide.
+// guardLeftOtherwise: another path took the certificate back (returned
+// on departure, recovered after a 转岗), so the proposal or suspension has
+// nothing left to decide.
 var guardLeftOtherwise = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
-	if c := s.Certificate; c != nil && c.Outstanding() {
-		return fmt.Sprintf("%s No. %s is still out (%s)", c.Kind.Label(), c.Number, c.State)
+	if c := s.Certificate; c != nil && c.State != CertReturned && c.State != CertCancelled {
+		return fmt.Sprintf("%s No. %s has not been taken back (%s)", c.Kind.Label(), c.Number, c.State.Label())
+	}
+	return ""
+}}
+
+// guardInHand: 暂扣 or 交回 takes the certificate from its holder, so it
+// must be in their hands (or held under 暂扣): not reported lost, which
+// the loss path settles first (found again, or voided and reissued).
+var guardInHand = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
+	if c := s.Certificate; c != nil && c.State != CertReceived && c.State != CertSuspended {
+		return fmt.Sprintf("%s No. %s is %s: it cannot be taken from its holder; decide once the loss case settles, or dismiss the proposal",
+			c.Kind.Label(), c.Number, c.State.Label())
 	}
 	return ""
 }}
@@ -103,7 +114,7 @@ func suspensionPath() Path {
 			{SusRestored, "已恢复使用", true, false},
 			{SusCancelled, "司法部门已注销", true, true},
 			{SusDismissed, "不予暂扣", true, false},
-			{SusEnded, "证件已另行交回或作废，本案结束", true, false},
+			{SusEnded, "证件已另行交回，本案结束", true, false},
 		},
 		Events: []EventDef{
 			{
@@ -113,14 +124,14 @@ func suspensionPath() Path {
 			},
 			{
 				Name: EvSuspend, Label: "决定暂扣", From: []State{SusProposed}, To: SusSuspended,
-				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventSuspend),
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventSuspend), Guards: []Guard{guardInHand},
 				Closes: []TaskKind{TaskDecideSuspension},
 				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
 				Docs:   []DocSpec{{DocSuspensionDecision, "Art. 17"}},
 			},
 			{
 				Name: EvSurrender, Label: "决定交回司法部门", From: []State{SusProposed, SusSuspended}, To: SusSurrendered,
-				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventReturn),
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventReturn), Guards: []Guard{guardInHand},
 				Closes: []TaskKind{TaskDecideSuspension, TaskReviewSuspension},
 				Opens:  []TaskSpec{{Kind: TaskRecordCancellation, Role: RoleJustice}},
 				Docs:   []DocSpec{{DocSurrenderLetter, "Art. 17"}},
@@ -143,12 +154,12 @@ func suspensionPath() Path {
 				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
 			},
 			{
-				// The certificate left while the case was open (a departure
-				// took it back, a loss notice voided it): nothing is left to
-				// decide or review, so certflow ends the case in the same
+				// Another case took the certificate back while this one was
+				// open (a departure, a retention decision): nothing is left
+				// to decide or review, so certflow ends the case in the same
 				// transaction.
-				Name: EvEndSuspension, Label: "结案（证件已另行交回或作废）", From: []State{SusProposed, SusSuspended}, To: SusEnded,
-				Follows: FollowCertificateGone, Guards: []Guard{guardLeftOtherwise},
+				Name: EvEndSuspension, Label: "结案（证件已另行交回）", From: []State{SusProposed, SusSuspended}, To: SusEnded,
+				Follows: FollowCertificateReturned, Guards: []Guard{guardLeftOtherwise},
 				Closes: []TaskKind{TaskDecideSuspension, TaskReviewSuspension},
 			},
 			{

@@ -343,7 +343,7 @@ func testSuspension(t *testing.T, open Opener) {
 			t.Fatalf("suspending a cancelled certificate: %v", err)
 		}
 	})
-	t.Run("a proposal whose certificate is lost and voided ends with it; a decided one stays", func(t *testing.T) {
+	t.Run("a loss does not end a proposal; a return does, and names the case that took the certificate", func(t *testing.T) {
 		w.T = t
 		v := suspensionScript.open(w)
 		cert := v.CertificateID
@@ -351,15 +351,29 @@ func testSuspension(t *testing.T, open Opener) {
 		proposal := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert,
 			Data: json.RawMessage(`{"ground":3,"facts":"未按规定出示证件"}`)})
 		loss := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathLoss, CertificateID: cert, Data: json.RawMessage(lossReport)})
-		if got := w.view("clerk", proposal.ID); got.State != workflow.SusProposed {
-			t.Fatalf("reported lost, not yet voided: the proposal is %s", got.State)
-		}
-		loss = w.MustFire("clerk", loss, workflow.EvPublishNotice, "", `{"medium":"新疆日报","published_on":"2026-03-10"}`)
+		w.MustFire("clerk", loss, workflow.EvPublishNotice, "", `{"medium":"新疆日报","published_on":"2026-03-10"}`)
+		// Reported lost and voided: what is pending about the holder's
+		// conduct stays pending; nothing is taken from them meanwhile.
 		got := w.view("clerk", proposal.ID)
+		if got.State != workflow.SusProposed {
+			t.Fatalf("after the loss notice the proposal is %s", got.State)
+		}
+		for _, ev := range []workflow.EventName{workflow.EvSuspend, workflow.EvSurrender} {
+			w.refused(t, string(ev)+" a voided certificate", func() error {
+				_, err := w.Fire("leader", got, ev, "", "")
+				return err
+			}, func(err error) bool { return isGuard(err, "Art. 17") })
+		}
+		// A departure takes a certificate back: its proposal ends.
+		app := w.receivedCertificate(casts[0])
+		p2 := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: app.CertificateID,
+			Data: json.RawMessage(`{"ground":1,"facts":"将证件转借他人使用"}`)})
+		can := w.returnedOnDeparture(app, "hr", "clerk")
+		got = w.view("clerk", p2.ID)
 		last := got.History[len(got.History)-1]
 		if got.State != workflow.SusEnded || last.Event != workflow.EvEndSuspension || last.Actor != w.Data.Users["clerk"].ID ||
-			!strings.Contains(last.Comment, loss.Number) || !strings.Contains(last.Comment, "已声明作废") {
-			t.Fatalf("after the loss notice: %s, last event %+v", got.State, last)
+			!strings.Contains(last.Comment, can.Number) || !strings.Contains(last.Comment, "已交回") {
+			t.Fatalf("after the return: %s, last event %+v", got.State, last)
 		}
 		if len(openTasks(got)) != 0 {
 			t.Fatalf("ended proposal keeps tasks %v", openTasks(got))
@@ -498,6 +512,16 @@ func (w *World) outstanding(person int64) []workflow.Certificate {
 // concurrency.
 func testDeparture(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
+	t.Run("no 领取 once leaving: the issued certificate is returned instead", func(t *testing.T) {
+		w.T = t
+		app := w.reach(casts[0], workflow.AppIssued)
+		dep := w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+		w.refused(t, "receipt while leaving", func() error {
+			_, err := w.Fire("clerk", app, workflow.EvRecordReceipt, "", "")
+			return err
+		}, func(err error) bool { return isGuard(err, "Art. 18") })
+		w.MustFire("clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, app.CertificateID))
+	})
 	t.Run("a claim on a return task left moot does not hold the departure", func(t *testing.T) {
 		w.T = t
 		// The legal office claims the return of the certificate; it is

@@ -530,10 +530,10 @@ func (e *Engine) acting(ctx context.Context, tx Tx, actor *Actor, onBehalfOf int
 }
 
 // checkClaims refuses an event that would complete a task someone else
-// holds: the task's kind is among what the event closes, the event is the
-// task role's to fire and the actor fires it in that role. Claims are
-// written under a version bump, so the version check of Fire makes this
-// race-free.
+// holds: the task's kind is among what the event closes and the event is
+// the task role's to fire, whichever of its roles the actor fires it in
+// (heldElsewhere). Claims are written under a version bump, so the version
+// check of Fire makes this race-free.
 func checkClaims(ctx context.Context, tx Tx, tasks []Task, actor *Actor, def *EventDef, tr *Transition) error {
 	if tr.Snap.Case.ID == 0 {
 		return nil
@@ -968,7 +968,10 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 			return err
 		}
 		if data == nil && released == 0 {
-			res.Task, res.CaseVersion = t, cc.Case.Version // rolled back: the version stays
+			// Rolled back: the case stays at the version before the bump
+			// (which another instance's event may have moved since cc
+			// was read).
+			res.Task, res.CaseVersion = t, version-1
 			return errUnchanged
 		}
 		if data == nil {
@@ -1147,6 +1150,8 @@ type CopyResult struct {
 	UserIDs       []int64 `json:"user_ids"`
 	AlreadyCopied []int64 `json:"already_copied_user_ids,omitempty"`
 	Event         *Event  `json:"event,omitempty"`
+	// CaseVersion is the case's version after the copy (TaskActResult).
+	CaseVersion int64 `json:"case_version"`
 }
 
 // maxCopies bounds one copy.
@@ -1225,7 +1230,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 				add = append(add, id)
 			}
 		}
-		res.AlreadyCopied = had
+		res.AlreadyCopied, res.CaseVersion = had, cc.Case.Version
 		if len(add) == 0 {
 			return errUnchanged
 		}
@@ -1244,7 +1249,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 				return err
 			}
 		}
-		res.UserIDs, res.Event = add, ev
+		res.UserIDs, res.Event, res.CaseVersion = add, ev, version
 		return nil
 	})
 	if errors.Is(err, errUnchanged) {

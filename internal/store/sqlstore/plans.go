@@ -9,6 +9,10 @@ type IndexedStatement struct {
 	Indexes   []string
 }
 
+// casesOfCertificate is ListCases's statement for the cases about one
+// certificate.
+var casesOfCertificate, _ = listCasesSQL(workflow.CaseFilter{Scope: workflow.Scope{All: true}, Path: workflow.PathSuspension, CertificateID: 1})
+
 // IndexedStatements are the hot statements whose plan must not depend on
 // table statistics. A planner that has none — a fresh database, a table
 // still empty or never analyzed — weighs indexes on guessed sizes, and
@@ -17,8 +21,6 @@ type IndexedStatement struct {
 // growing index on every transition (sqlCloseTasks). The stores' tests
 // explain each statement on a fresh database and require one of its
 // indexes.
-var casesOfCertificate, _ = listCasesSQL(workflow.CaseFilter{Scope: workflow.Scope{All: true}, Path: workflow.PathSuspension, CertificateID: 1})
-
 func IndexedStatements() []IndexedStatement {
 	return []IndexedStatement{
 		{"sqlCloseTasks", sqlCloseTasks, []string{"tasks_case"}},

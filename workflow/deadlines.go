@@ -105,9 +105,10 @@ type LateTask struct {
 // bindings (exact role at exact unit, as the inbox does for tasks), by
 // ascending ID after After.
 type ReminderQuery struct {
-	Roles []RoleBinding
-	After int64
-	Limit int
+	Roles  []RoleBinding
+	After  int64
+	Limit  int
+	Hidden Hidden
 }
 
 // DeadlineTx is what the deadline sweep and the reminder list need of a
@@ -296,7 +297,7 @@ func (e *Engine) Reminders(ctx context.Context, actor *Actor, after int64, limit
 		if err != nil {
 			return err
 		}
-		out, err = dt.Reminders(ctx, ReminderQuery{Roles: actor.Roles, After: after, Limit: limit})
+		out, err = dt.Reminders(ctx, ReminderQuery{Roles: actor.Roles, After: after, Limit: limit, Hidden: e.hiddenFrom(actor)})
 		return err
 	})
 	return out, err

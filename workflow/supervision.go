@@ -67,10 +67,34 @@ type OverdueCount struct {
 // OverdueQuery selects overdue tasks in a scope (for one department, the
 // scope Unit of it).
 type OverdueQuery struct {
-	Scope Scope
-	Today Date
-	After int64
-	Limit int
+	Scope  Scope
+	Today  Date
+	After  int64
+	Limit  int
+	Hidden Hidden
+}
+
+// Hidden is what a reader does not see of tasks and reminders: those of
+// cases about PersonID on Paths, the paths hidden from their subject (a
+// complaint about the reader). Zero hides nothing.
+type Hidden struct {
+	PersonID int64
+	Paths    []PathName
+}
+
+// hiddenFrom is what actor does not see by being the subject
+// (Path.HiddenFromSubject), whatever office role they hold.
+func (e *Engine) hiddenFrom(actor *Actor) Hidden {
+	if actor.PersonID == 0 {
+		return Hidden{}
+	}
+	h := Hidden{PersonID: actor.PersonID}
+	for _, n := range e.order {
+		if e.paths[n].HiddenFromSubject {
+			h.Paths = append(h.Paths, n)
+		}
+	}
+	return h
 }
 
 // SupervisionTx is what the supervision questions need of a store.
@@ -151,7 +175,7 @@ func (e *Engine) Overdue(ctx context.Context, actor *Actor, orgUnitID, after int
 			}
 			sc = Unit(p.deptID)
 		}
-		q := OverdueQuery{Scope: sc, Today: e.today(e.Now()), After: after, Limit: limit}
+		q := OverdueQuery{Scope: sc, Today: e.today(e.Now()), After: after, Limit: limit, Hidden: e.hiddenFrom(actor)}
 		if tasks, err = sup.OverdueTasks(ctx, q); err != nil {
 			return err
 		}

@@ -101,9 +101,15 @@ func (t *tx) Reminders(ctx context.Context, q workflow.ReminderQuery) ([]workflo
 		args = append(args, b.Role, b.OrgUnitID)
 		ors = append(ors, fmt.Sprintf("(r.role = $%d AND r.org_unit_id = $%d)", len(args)-1, len(args)))
 	}
+	hidden := ""
+	if h := q.Hidden; h.PersonID != 0 && len(h.Paths) > 0 {
+		args = append(args, h.PersonID)
+		hidden = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM cases hc WHERE hc.id = r.case_id AND hc.person_id = $%d AND hc.path IN (%s))",
+			len(args), pathList(h.Paths, &args))
+	}
 	args = append(args, limit(q.Limit))
 	rows, err := t.query(ctx, `SELECT `+reminderCols+` FROM reminders r
-		WHERE r.acknowledged_at IS NULL AND r.id > $1 AND (`+strings.Join(ors, " OR ")+`)
+		WHERE r.acknowledged_at IS NULL AND r.id > $1 AND (`+strings.Join(ors, " OR ")+`)`+hidden+`
 		ORDER BY r.id LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, t.s.interpret(err)

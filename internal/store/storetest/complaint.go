@@ -119,6 +119,46 @@ func testComplaint(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("nor its overdue task, nor the escalation, when they lead the office", func(t *testing.T) {
+		w.T = t
+		var accused workflow.Actor
+		err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+			id, err := tx.CreateUser(w.Ctx, "lina-leader", w.Data.People["lina"],
+				[]workflow.RoleBinding{{Role: workflow.RolePrincipal, OrgUnitID: w.Data.Units["tianshan"]}})
+			if err != nil {
+				return err
+			}
+			accused, err = tx.(workflow.InboxTx).ActorByID(w.Ctx, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, PersonID: w.Data.People["lina"],
+			Data: json.RawMessage(`{"channel":"来信","received_on":"2026-01-02","complainant_name":"王某","facts":"检查时索要好处费"}`)})
+		if _, err := w.Engine.SweepDeadlines(w.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		sees := func(a *workflow.Actor) (overdue, reminded bool) {
+			tasks, _, err := w.Engine.Overdue(w.Ctx, a, 0, 0, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := w.Engine.Reminders(w.Ctx, a, 0, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.ContainsFunc(tasks, func(o workflow.OverdueTask) bool { return o.CaseID == c.ID }),
+				slices.ContainsFunc(rs, func(r workflow.Reminder) bool { return r.CaseID == c.ID })
+		}
+		if o, r := sees(w.Actor("leader")); !o || !r {
+			t.Fatalf("the leader: overdue %v, reminded %v", o, r)
+		}
+		if o, r := sees(&accused); o || r {
+			t.Fatalf("the accused, as leader: overdue %v, reminded %v", o, r)
+		}
+	})
+
 	t.Run("public intake naming nobody on record: 自治区 handles it within 60 days", func(t *testing.T) {
 		w.T = t
 		r, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{OfficerName: "某执法人员", Facts: "执法时未出示证件"})

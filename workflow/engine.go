@@ -641,7 +641,7 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 		}
 	}
 	if m := ch.CertificateMove; m != nil && m.To == CertReturned {
-		if err := e.follow(ctx, tx, cmd, FollowCertificateReturned, m, &ch.Case, now); err != nil {
+		if err := e.follow(ctx, tx, cmd, FollowCertificateReturned, m, tr.Snap.certificateByID(m.ID).PersonID, &ch.Case, now); err != nil {
 			return nil, err
 		}
 	}
@@ -649,13 +649,17 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 }
 
 // follow fires the events that follow what cause's transition did to
-// certificate m (EventDef.Follows) on every other case of their paths
-// about it that is in one of their From states: in the same transaction,
-// in the name of cmd's actor, with a comment naming the cause.
-func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, m *CertificateMove, cause *Case, now time.Time) error {
+// certificate m of holder (EventDef.Follows) on every other case of their
+// paths about it — or, for a path about a person, about its holder — that
+// is in one of their From states: in the same transaction, in the name of
+// cmd's actor, with a comment naming the cause.
+func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, m *CertificateMove, holder int64, cause *Case, now time.Time) error {
 	for _, fl := range e.followers[what] {
 		def := fl.def
 		f := CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, CertificateID: m.ID}
+		if fl.path.Subject == SubjectPerson {
+			f = CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, PersonID: holder}
+		}
 		err := eachCase(ctx, tx, f, func(o Case) error {
 			if o.ID == cause.ID || !slices.Contains(def.From, o.State) {
 				return nil
@@ -666,6 +670,10 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, m 
 			}
 			snap := e.snapshotOf(cmd.Actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
 			tr, err := e.run(ctx, fl.path, def, snap, nil)
+			var ge *GuardError
+			if errors.As(err, &ge) {
+				return nil // not this case's to end: its rule still holds (another certificate is out)
+			}
 			if err != nil {
 				return fmt.Errorf("workflow: %s on case %d after %s: %w", def.Name, o.ID, cause.Number, err)
 			}

@@ -104,7 +104,8 @@ type EventDef struct {
 	// Follows, when set, makes the event certflow's own: nobody fires it
 	// by hand (Actors stays empty); the engine fires it, in the same
 	// transaction, on every case of the path in one of From when another
-	// case's transition does what Follows names to the case's certificate.
+	// case's transition does what Follows names to the case's certificate
+	// (a path about a person: to a certificate of theirs).
 	Follows Follow
 	// NotByPreparer: the users who prepared the case — its opener and
 	// whoever fired one of its Prepares events, in their own name or for
@@ -304,8 +305,8 @@ func (p *Path) validate() error {
 			return fmt.Errorf("path %s: event %s follows %s: it takes no actors, opens no task or document and needs no comment", p.Name, e.Name, e.Follows)
 		case e.Follows != "" && e.Follows.Text() == string(e.Follows):
 			return fmt.Errorf("path %s: event %s follows unknown %q", p.Name, e.Name, e.Follows)
-		case e.Follows != "" && p.Subject != SubjectCertificate:
-			return fmt.Errorf("path %s: event %s follows a certificate, but the path is not about one", p.Name, e.Name)
+		case e.Follows != "" && p.Subject != SubjectCertificate && p.Subject != SubjectPerson:
+			return fmt.Errorf("path %s: event %s follows a certificate, but the path is about neither one nor its holder", p.Name, e.Name)
 		case e.Follows == "" && len(e.Actors) == 0:
 			return fmt.Errorf("path %s: event %s has no actors", p.Name, e.Name)
 		}

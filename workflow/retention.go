@@ -22,9 +22,11 @@ const (
 	RetPending  State = "pending"
 	RetKept     State = "kept"
 	RetReturned State = "returned"
+	RetEnded    State = "ended"
 
-	EvKeep    EventName = "keep"
-	EvRecover EventName = "recover"
+	EvKeep         EventName = "keep"
+	EvRecover      EventName = "recover"
+	EvEndRetention EventName = "end_retention"
 )
 
 // RetentionData is the case data of a retention decision.
@@ -46,6 +48,7 @@ func retentionPath() Path {
 			{RetPending, "转岗至非执法岗位，待决定是否收回证件", false, false},
 			{RetKept, "决定保留证件", true, false},
 			{RetReturned, "已收回证件，送交注销", true, false},
+			{RetEnded, "证件已另行交回，无需决定", true, false},
 		},
 		Events: []EventDef{
 			{
@@ -62,9 +65,26 @@ func retentionPath() Path {
 				Actors: []Role{RoleLegalClerk}, Effect: recoverCertificate,
 				Closes: []TaskKind{TaskDecideRetention},
 			},
+			{
+				// Another case took the justice-issued certificate back
+				// while the decision waited (a departure): there is nothing
+				// left to keep or recover.
+				Name: EvEndRetention, Label: "结案（证件已另行交回）", From: []State{RetPending}, To: RetEnded,
+				Follows: FollowCertificateReturned, Guards: []Guard{guardNothingToDecide},
+				Closes: []TaskKind{TaskDecideRetention},
+			},
 		},
 	}
 }
+
+// guardNothingToDecide: the person holds no justice-issued certificate
+// still out, so the retention decision has nothing to decide.
+var guardNothingToDecide = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
+	if holdsJusticeCertificate(s.Certificates) {
+		return "a justice-issued certificate is still out: keep it or recover it"
+	}
+	return ""
+}}
 
 // holdsJusticeCertificate reports whether certs hold a justice-issued
 // certificate still out: what a 转岗 off enforcement puts in question.

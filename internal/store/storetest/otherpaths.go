@@ -77,10 +77,17 @@ var retentionScript = script{
 		}
 		return step{ev, "clerk", "", fmt.Sprintf(`{"certificate_id":%d}`, cert)}
 	},
+	// The holder leaves: the departure takes the certificate back, and
+	// certflow ends the decision (end_retention).
+	follow: func(w *World, v workflow.CaseView, _ workflow.EventName) {
+		cert := w.outstanding(v.PersonID)[0].ID
+		w.returnedOnDeparture(workflow.CaseView{Case: workflow.Case{Path: workflow.PathApplication, PersonID: v.PersonID, CertificateID: cert}}, "hr", "clerk")
+	},
 	routes: map[workflow.State][]workflow.EventName{
 		workflow.RetPending:  nil,
 		workflow.RetKept:     {workflow.EvKeep},
 		workflow.RetReturned: {workflow.EvRecover},
+		workflow.RetEnded:    {workflow.EvEndRetention},
 	},
 }
 

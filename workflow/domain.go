@@ -309,6 +309,12 @@ type Event struct {
 	At         time.Time       `json:"at"`
 	Comment    string          `json:"comment,omitempty"`
 	Data       json.RawMessage `json:"data,omitempty"`
+	// ActorName and OnBehalfOfName name the users, as a case's history
+	// reads them (Tx.CaseEvents); Label is the event (or act on a task) in
+	// Chinese, as the case view shows it.
+	ActorName      string `json:"actor_name,omitempty"`
+	OnBehalfOfName string `json:"on_behalf_of_name,omitempty"`
+	Label          string `json:"label,omitempty"`
 }
 
 // DocumentJob asks for one document to be rendered after the transition

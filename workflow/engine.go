@@ -769,6 +769,15 @@ func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, person
 	if v.History, err = tx.CaseEvents(ctx, id); err != nil {
 		return CaseView{}, err
 	}
+	for i := range v.History {
+		h := &v.History[i]
+		h.Label = actLabels[h.Event]
+		if p := e.paths[c.Path]; p != nil {
+			if def, ok := p.Event(h.Event); ok {
+				h.Label = def.Label
+			}
+		}
+	}
 	if v.Tasks, err = tx.CaseTasks(ctx, id); err != nil {
 		return CaseView{}, err
 	}

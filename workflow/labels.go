@@ -63,3 +63,13 @@ var certificateLabels = map[CertificateState]string{
 // Label is the certificate state in Chinese (已交回，待注销), or the code
 // for a state without one.
 func (s CertificateState) Label() string { return labelOf(certificateLabels, s) }
+
+// actLabels are the acts on tasks and cases (workflow/inbox.go) as a
+// case's history shows them.
+var actLabels = map[EventName]string{
+	ActClaim:    "认领任务",
+	ActUnclaim:  "放回任务",
+	ActReassign: "转交",
+	ActRemind:   "催办",
+	ActCopy:     "抄送",
+}

@@ -425,7 +425,8 @@ func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]workflow.Event, er
 	for rows.Next() {
 		var e workflow.Event
 		var data []byte
-		if err := rows.Scan(&e.ID, &e.CaseID, &e.Seq, &e.Event, &e.From, &e.To, &e.Actor, &e.OnBehalfOf, &e.At, &e.Comment, &data); err != nil {
+		if err := rows.Scan(&e.ID, &e.CaseID, &e.Seq, &e.Event, &e.From, &e.To, &e.Actor, &e.OnBehalfOf, &e.At, &e.Comment, &data,
+			&e.ActorName, &e.OnBehalfOfName); err != nil {
 			return nil, err
 		}
 		e.At = e.At.UTC()
@@ -745,8 +746,10 @@ const (
 	sqlCreateCase       = `INSERT INTO cases (path, state, version, person_id, certificate_id, org_unit_id, preparer_user_id, data, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
 	sqlSetCaseNumber = `UPDATE cases SET number = $1 WHERE id = $2`
-	sqlCaseEvents    = `SELECT id, case_id, seq, event, from_state, to_state, actor_user_id, COALESCE(on_behalf_of_user_id, 0), at, comment, data
-		FROM events WHERE case_id = $1 ORDER BY seq`
+	sqlCaseEvents    = `SELECT e.id, e.case_id, e.seq, e.event, e.from_state, e.to_state, e.actor_user_id, COALESCE(e.on_behalf_of_user_id, 0), e.at, e.comment, e.data,
+		COALESCE(u.name, ''), COALESCE(b.name, '')
+		FROM events e LEFT JOIN users u ON u.id = e.actor_user_id LEFT JOIN users b ON b.id = e.on_behalf_of_user_id
+		WHERE e.case_id = $1 ORDER BY e.seq`
 	sqlCaseTasks         = `SELECT ` + taskCols + ` FROM tasks t WHERE t.case_id = $1 ORDER BY t.id`
 	sqlCaseDocuments     = `SELECT id, doc, event_id, state, error FROM documents WHERE case_id = $1 ORDER BY id`
 	sqlInsertCertificate = `INSERT INTO certificates (person_id, kind, number, issuer, categories, region, issued_on, received_on, valid_until, state, replaces, case_id, org_unit_id, version)

@@ -451,6 +451,13 @@ func testInboxClaim(t *testing.T, open Opener) {
 			t.Fatalf("round %d: %d claims in history", round, n)
 		}
 		win, lose := users[winner], users[loser]
+		// The history reads who did what, in words.
+		if h := w.history(v, workflow.ActClaim)[0]; h.ActorName != win || h.Label != "认领任务" {
+			t.Fatalf("round %d: claim in history %+v", round, h)
+		}
+		if h := w.history(v, workflow.EvSubmitForApproval)[0]; h.ActorName != "clerk" || h.Label != "提交审批" {
+			t.Fatalf("round %d: submission in history %+v", round, h)
+		}
 		theirs, _ := w.inbox(lose, workflow.InboxFilter{})
 		if it, ok := taskIn(theirs, task.ID); !ok || it.AssigneeID != w.Data.Users[win].ID || it.ClaimedByMe || it.AssigneeName != win {
 			t.Fatalf("the loser's inbox shows %+v", it)

@@ -346,6 +346,9 @@ func notifyComplainant(t *Transition) error {
 		if in.Method == NotifyImpossible && d.ComplainantContact != "" {
 			return Invalid("method", "the complainant left a contact: tell them")
 		}
+		if d.ComplainantContact == "" && in.Method != NotifyImpossible && in.Method != "当面" {
+			return Invalid("method", "the complainant left no contact: they were told 当面 (in person), or record "+NotifyImpossible)
+		}
 		if on.Before(d.DecidedOn) {
 			return Invalid("told_on", "before the outcome ("+d.DecidedOn.String()+")")
 		}

@@ -205,6 +205,9 @@ func returning(t *Transition, check func(*Certificate) error) (*Certificate, Dat
 	if err := decodeInput(t.Input, &in); err != nil {
 		return nil, Date{}, err
 	}
+	if in.CertificateID == 0 {
+		return nil, Date{}, Invalid("certificate_id", "required: which certificate came back")
+	}
 	i := slices.IndexFunc(t.Snap.Certificates, func(c Certificate) bool { return c.ID == in.CertificateID })
 	if i < 0 {
 		return nil, Date{}, Invalid("certificate_id", "not a certificate of this person")

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -141,6 +142,12 @@ func openPlatformEntry(t *Transition) error {
 		}
 		if d.Change == ChangeOther && d.Details == "" {
 			return Invalid("details", "say what changed")
+		}
+		switch d.Change {
+		case ChangeRetirement, ChangeResignment, ChangeDismissal, ChangeMove:
+			if !t.Snap.Spawned {
+				return Invalid("change", fmt.Sprintf("a %s is a departure (离岗, Art. 18): HR opens it, and completing it files this report", d.Change))
+			}
 		}
 		if utf8.RuneCountInString(d.Details) > 500 {
 			return Invalid("details", "longer than 500 characters")

@@ -182,7 +182,7 @@ func TestExpiryStates(t *testing.T) {
 func (f *fixture) platformCase(changedOn string) workflow.CaseView {
 	f.T.Helper()
 	v, err := f.Engine.OpenCase(f.Ctx, f.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathPlatformEntry,
-		PersonID: f.ClonePerson("zhangwei", nil), Data: []byte(`{"change":"退休","changed_on":"` + changedOn + `"}`)})
+		PersonID: f.ClonePerson("zhangwei", nil), Data: []byte(`{"change":"转岗","changed_on":"` + changedOn + `"}`)})
 	if err != nil {
 		f.T.Fatal(err)
 	}

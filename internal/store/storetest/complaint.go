@@ -243,6 +243,10 @@ func testComplaint(t *testing.T, open Opener) {
 		if _, err := w.Fire("clerk", v, workflow.EvNotify, "", `{"method":"微信"}`); !isInput(err) {
 			t.Fatalf("unknown method: %v", err)
 		}
+		// Anonymous: nobody to phone.
+		if _, err := w.Fire("clerk", v, workflow.EvNotify, "", `{"method":"电话"}`); !isInputOn("method")(err) {
+			t.Fatalf("told by phone, with no contact left: %v", err)
+		}
 		if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
 			t.Fatal("refused commands wrote rows")
 		}

@@ -62,7 +62,7 @@ func testDeadlines(t *testing.T, open Opener) {
 	}{
 		{"platform entry, one month after a change", func() workflow.CaseView { return workflow.CaseView{} }, func(workflow.CaseView) workflow.CaseView {
 			return w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
-				Data: json.RawMessage(`{"change":"调离","changed_on":"2026-03-14"}`)})
+				Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-03-14"}`)})
 		}, workflow.TaskPlatformEmergency, "2026-04-14", "2026-04-14"},
 		{"转岗 without enforcement duty: the retention decision", func() workflow.CaseView {
 			return w.receivedCertificate(casts[0])

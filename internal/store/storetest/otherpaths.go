@@ -191,7 +191,8 @@ func testPlatform(t *testing.T, open Opener) {
 	})
 	t.Run("bad change reports", func(t *testing.T) {
 		w.T = t
-		for _, data := range []string{`{"change":"升职","changed_on":"2026-03-01"}`, `{"change":"退休"}`, `{"change":"其他","changed_on":"2026-03-01"}`, `{"change":"退休","changed_on":"2027-01-01"}`} {
+		for _, data := range []string{`{"change":"升职","changed_on":"2026-03-01"}`, `{"change":"退休"}`, `{"change":"其他","changed_on":"2026-03-01"}`, `{"change":"退休","changed_on":"2027-01-01"}`,
+			`{"change":"退休","changed_on":"2026-03-01"}`} { // a departure's, filed when it completes
 			before := w.Counts()
 			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.Data.People["lina"], Data: json.RawMessage(data)})
 			if !isInput(err) {
@@ -554,6 +555,10 @@ func testDeparture(t *testing.T, open Opener) {
 			_, err := w.Fire("clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d,"returned_on":"2026-03-01"}`, app.CertificateID))
 			return err
 		}, isInputOn("returned_on"))
+		w.refused(t, "no certificate named", func() error {
+			_, err := w.Fire("clerk", dep, workflow.EvRecordReturn, "", `{}`)
+			return err
+		}, func(err error) bool { return isInputOn("certificate_id")(err) && strings.Contains(err.Error(), "required") })
 		// Recovered on a 转岗 of today: not back before the change.
 		other := w.receivedCertificate(casts[0])
 		w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: other.PersonID,

@@ -48,7 +48,7 @@ func testSupervision(t *testing.T, open Opener) {
 		w.T = t
 		// A platform-entry case whose month ran out on 2026-03-01.
 		v := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
-			Data: json.RawMessage(`{"change":"调离","changed_on":"2026-02-01"}`)})
+			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-02-01"}`)})
 		due := workflow.MustDate("2026-03-01")
 		for _, tc := range []struct {
 			user string
@@ -85,7 +85,7 @@ func testSupervision(t *testing.T, open Opener) {
 		}
 		// Not overdue on its due date.
 		w2 := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: w.ClonePerson("zhangwei", nil),
-			Data: json.RawMessage(`{"change":"调离","changed_on":"2026-02-10"}`)})
+			Data: json.RawMessage(`{"change":"转岗","changed_on":"2026-02-10"}`)})
 		tasks, _, _ := w.Engine.Overdue(w.Ctx, w.Actor("leader"), 0, 0, 100)
 		for _, tk := range tasks {
 			if tk.CaseID == w2.ID {

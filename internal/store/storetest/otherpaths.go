@@ -558,7 +558,9 @@ func testDeparture(t *testing.T, open Opener) {
 		w.refused(t, "no certificate named", func() error {
 			_, err := w.Fire("clerk", dep, workflow.EvRecordReturn, "", `{}`)
 			return err
-		}, func(err error) bool { return isInputOn("certificate_id")(err) && strings.Contains(err.Error(), "required") })
+		}, func(err error) bool {
+			return isInputOn("certificate_id")(err) && strings.Contains(err.Error(), "required")
+		})
 		// Recovered on a 转岗 of today: not back before the change.
 		other := w.receivedCertificate(casts[0])
 		w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathPlatformEntry, PersonID: other.PersonID,

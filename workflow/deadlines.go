@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -147,6 +148,10 @@ type SweepResult struct {
 	Today   Date `json:"today"`
 	Expiry  int  `json:"expiry_reminders"`
 	Overdue int  `json:"overdue_reminders"`
+	// Settled counts the cases the sweep ended by an event certflow fires
+	// itself that had not fired (EventDef.Follows): cases left from
+	// before it existed, or one opened in a race with its cause.
+	Settled int `json:"settled_cases"`
 }
 
 // sweepBatch bounds one sweep transaction, so a first sweep over a large
@@ -182,7 +187,87 @@ func (e *Engine) SweepDeadlines(ctx context.Context) (SweepResult, error) {
 	}
 	n, err := e.sweepOverdue(ctx, today, now)
 	res.Overdue = n
+	if err != nil {
+		return res, err
+	}
+	res.Settled, err = e.settleFollowers(ctx, now)
 	return res, err
+}
+
+// SystemUserName is the user certflow records its own acts under when no
+// user's act caused them (settleFollowers). It holds no role, no token and
+// no password: nobody signs in as it.
+const SystemUserName = "certflow"
+
+// systemActor is the SystemUserName user, created the first time.
+func systemActor(ctx context.Context, tx Tx) (*Actor, error) {
+	a, err := tx.ActorByName(ctx, SystemUserName)
+	if errors.Is(err, ErrNotFound) {
+		var id int64
+		if id, err = tx.CreateUser(ctx, SystemUserName, 0, nil); err == nil {
+			a = Actor{UserID: id, Name: SystemUserName}
+		}
+	}
+	return &a, err
+}
+
+// settleFollowers fires, on every case in one of their From states, the
+// events certflow fires itself (EventDef.Follows) whose rule now holds but
+// which never fired: a case opened in a race with the transition that
+// should have ended it (PostgreSQL, two instances), or one left from
+// before the event existed. Each case is its own transaction; a case
+// whose guard still refuses is left as it is.
+func (e *Engine) settleFollowers(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	for _, what := range []Follow{FollowCertificateReturned} {
+		for _, fl := range e.followers[what] {
+			for _, st := range fl.def.From {
+				var ids []int64
+				err := e.store.View(ctx, func(tx Tx) error {
+					return eachCase(ctx, tx, CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, State: st}, func(c Case) error {
+						ids = append(ids, c.ID)
+						return nil
+					})
+				})
+				if err != nil {
+					return n, err
+				}
+				for _, id := range ids {
+					settled := false
+					err := e.store.Update(ctx, func(tx Tx) error {
+						fc, err := tx.FireContext(ctx, id)
+						if err != nil || fc.Case.State != st {
+							return err // moved on meanwhile
+						}
+						actor, err := systemActor(ctx, tx)
+						if err != nil {
+							return err
+						}
+						snap := e.snapshotOf(actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
+						tr, err := e.run(ctx, fl.path, fl.def, snap, nil)
+						var ge *GuardError
+						if errors.As(err, &ge) {
+							return nil
+						}
+						if err != nil {
+							return err
+						}
+						_, err = e.commit(ctx, tx, tr, Command{Actor: actor, CaseID: id, Event: fl.def.Name, ExpectedVersion: fc.Case.Version,
+							Comment: "证件已交回，本案随之结束（certflow 核对时补记）"}, now)
+						settled = err == nil
+						return err
+					})
+					if err != nil {
+						return n, err
+					}
+					if settled {
+						n++
+					}
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
 func (e *Engine) sweepExpiry(ctx context.Context, q ExpiryQuery, days int, today Date, now time.Time) (int, error) {

@@ -47,11 +47,11 @@ func (w *DeadlinesWorker) Work(ctx context.Context, job *river.Job[DeadlinesArgs
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "deadline sweep failed", "job", job.ID, "attempt", job.Attempt, "today", res.Today.String(),
-			"expiry_reminders", res.Expiry, "overdue_reminders", res.Overdue, "err", err)
+			"expiry_reminders", res.Expiry, "overdue_reminders", res.Overdue, "settled_cases", res.Settled, "err", err)
 		return err
 	}
 	log.InfoContext(ctx, "deadline sweep", "job", job.ID, "today", res.Today.String(),
-		"expiry_reminders", res.Expiry, "overdue_reminders", res.Overdue)
+		"expiry_reminders", res.Expiry, "overdue_reminders", res.Overdue, "settled_cases", res.Settled)
 	return nil
 }
 

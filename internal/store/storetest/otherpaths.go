@@ -390,6 +390,28 @@ func testSuspension(t *testing.T, open Opener) {
 			t.Fatalf("the dismissed proposal moved: %s v%d", got.State, got.Version)
 		}
 	})
+	t.Run("a suspension left behind when its certificate was taken back is settled by the sweep", func(t *testing.T) {
+		w.T = t
+		v := w.MustFire("leader", suspensionScript.open(w), workflow.EvSuspend, "", "")
+		// As an engine before end_suspension, or a proposal opened in a
+		// race with the return, left it: the certificate back, the case
+		// still suspended.
+		if _, err := w.Store.DB().ExecContext(w.Ctx, `UPDATE certificates SET state = 'returned', version = version + 1 WHERE id = $1`, v.CertificateID); err != nil {
+			t.Fatal(err)
+		}
+		res, err := w.Engine.SweepDeadlines(w.Ctx)
+		if err != nil || res.Settled < 1 {
+			t.Fatalf("sweep %+v %v", res, err)
+		}
+		got := w.view("clerk", v.ID)
+		last := got.History[len(got.History)-1]
+		if got.State != workflow.SusEnded || last.Event != workflow.EvEndSuspension || last.ActorName != workflow.SystemUserName || len(openTasks(got)) != 0 {
+			t.Fatalf("after the sweep: %s, last %+v, open %v", got.State, last, openTasks(got))
+		}
+		if _, err := w.Engine.SweepDeadlines(w.Ctx); err != nil || w.view("clerk", v.ID).Version != got.Version {
+			t.Fatalf("a second sweep: %v", err)
+		}
+	})
 	t.Run("expired certificates are invalid", func(t *testing.T) {
 		c := workflow.Certificate{State: workflow.CertReceived, ValidUntil: Today.AddDays(-1)}
 		if c.ValidOn(Today) {

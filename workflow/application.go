@@ -27,6 +27,9 @@ const (
 	AppRejected        State = "rejected"
 	AppRefused         State = "refused"
 	AppWithdrawn       State = "withdrawn"
+	// AppReturnedUnreceived: the issued certificate was taken back before
+	// its holder received it (their departure).
+	AppReturnedUnreceived State = "returned_unreceived"
 )
 
 // Application events.
@@ -40,6 +43,9 @@ const (
 	EvRefuse            EventName = "refuse"
 	EvRecordReceipt     EventName = "record_receipt"
 	EvWithdraw          EventName = "withdraw"
+	// EvEndUnreceived: certflow's own (EventDef.Follows), when another
+	// case takes back a certificate issued but not yet received.
+	EvEndUnreceived EventName = "end_unreceived"
 )
 
 // Application tasks.
@@ -195,6 +201,13 @@ var (
 		}
 		return ""
 	}}
+	// guardTakenBack: the case's certificate was taken back (Art. 18).
+	guardTakenBack = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
+		if c := s.Certificate; c == nil || c.State != CertReturned && c.State != CertCancelled {
+			return "the certificate has not been taken back"
+		}
+		return ""
+	}}
 	guardStaffed = Guard{Article: "Art. 9(1)(1)", Check: func(s *Snapshot) string {
 		if !s.Person.Staffed {
 			return "not 在编 in the department, a public institution or a 派出机关"
@@ -329,6 +342,7 @@ func applicationPath(family Family) Path {
 			{AppRejected, "主要负责人不同意", true, false},
 			{AppRefused, issuer + "不予核发", true, true},
 			{AppWithdrawn, "已撤回", true, false},
+			{AppReturnedUnreceived, "未领取即交回", true, true},
 		},
 		Events: []EventDef{
 			{
@@ -383,6 +397,13 @@ func applicationPath(family Family) Path {
 				Name: EvRefuse, Label: issuer + "不予核发", From: []State{AppSubmitted}, To: AppRefused,
 				Actors: deciders, CommentRequired: true,
 				Closes: []TaskKind{TaskRecordDecision},
+			},
+			{
+				// The holder's departure took back the certificate before
+				// 领取: the receipt will never come.
+				Name: EvEndUnreceived, Label: "结案（证件未领取即交回）", From: []State{AppIssued}, To: AppReturnedUnreceived,
+				Follows: FollowCertificateReturned, Guards: []Guard{guardTakenBack},
+				Closes: []TaskKind{TaskRecordReceipt},
 			},
 			{
 				Name: EvRecordReceipt, Label: "登记领取", From: []State{AppIssued}, To: AppReceived,

@@ -22,11 +22,13 @@ type pathCast struct {
 	path                      workflow.PathName
 	person                    string // a demo person who meets every condition
 	office, principal, issuer string
+	// hr opens the applicant's departure; returns records the return.
+	hr, returns string
 }
 
 var casts = []pathCast{
-	{workflow.PathApplication, "zhangwei", "clerk", "leader", "clerk"}, // the clerk records justice's decision; testAccess covers the liaison
-	{workflow.PathMinistryApplication, "zhoujie", "region-hr", "region-leader", "region-hr"},
+	{workflow.PathApplication, "zhangwei", "clerk", "leader", "clerk", "hr", "clerk"}, // the clerk records justice's decision; testAccess covers the liaison
+	{workflow.PathMinistryApplication, "zhoujie", "region-hr", "region-leader", "region-hr", "region-hr", "region-hr"},
 }
 
 // stepFor returns how cast fires ev with valid input.
@@ -67,6 +69,9 @@ var routes = map[workflow.State][]workflow.EventName{
 	workflow.AppRejected:        {workflow.EvSubmitForApproval, workflow.EvReject},
 	workflow.AppRefused:         {workflow.EvSubmitForApproval, workflow.EvApprove, workflow.EvSubmitToIssuer, workflow.EvRefuse},
 	workflow.AppWithdrawn:       {workflow.EvWithdraw},
+	// The applicant leaves before 领取: the departure takes the issued
+	// certificate back (end_unreceived follows).
+	workflow.AppReturnedUnreceived: {workflow.EvSubmitForApproval, workflow.EvApprove, workflow.EvSubmitToIssuer, workflow.EvIssue, workflow.EvEndUnreceived},
 }
 
 const categories = `{"proposed_categories":["安全生产监督管理","应急管理"],"region":"天山区行政区域"}`
@@ -76,6 +81,11 @@ func (w *World) reach(c pathCast, state workflow.State) workflow.CaseView {
 	w.T.Helper()
 	v := w.Open(c.office, c.path, w.ClonePerson(c.person, nil), categories)
 	for _, ev := range routes[state] {
+		if ev == workflow.EvEndUnreceived {
+			c.follow(w, v)
+			v = w.view(c.office, v.ID)
+			continue
+		}
 		s := c.stepFor(ev, w.seq.Add(1))
 		v = w.MustFire(s.user, v, s.event, s.comment, s.data)
 	}
@@ -83,6 +93,13 @@ func (w *World) reach(c pathCast, state workflow.State) workflow.CaseView {
 		w.T.Fatalf("route to %s ended in %s", state, v.State)
 	}
 	return v
+}
+
+// follow has the applicant of v leave, the departure taking back the
+// certificate issued to them (what end_unreceived follows).
+func (c pathCast) follow(w *World, v workflow.CaseView) {
+	w.T.Helper()
+	w.returnedOnDeparture(v, c.hr, c.returns)
 }
 
 // submittedOn walks an application of c to the issuer, submitted on day:
@@ -109,6 +126,11 @@ func testApplicationMatrix(t *testing.T, open Opener) {
 				t.Run(fmt.Sprintf("%s/%s/%s", c.path, st.Name, def.Name), func(t *testing.T) {
 					w.T = t
 					v := w.reach(c, st.Name)
+					if def.Follows != "" {
+						sc := script{path: c.path, viewer: c.office, follow: func(w *World, v workflow.CaseView, _ workflow.EventName) { c.follow(w, v) }}
+						followMatrix(t, w, sc, p, &def, v, slices.Contains(def.From, st.Name))
+						return
+					}
 					s := c.stepFor(def.Name, w.seq.Add(1))
 					got, err := w.Fire(s.user, v, s.event, s.comment, s.data)
 					if slices.Contains(def.From, st.Name) {

@@ -869,4 +869,4 @@ func testDeparture(t *testing.T, open Opener) {
 }
 
 // castRegion applies at 自治区 for a justice-issued certificate.
-var castRegion = pathCast{workflow.PathApplication, "zhoujie", "region-clerk", "region-leader", "region-clerk"}
+var castRegion = pathCast{workflow.PathApplication, "zhoujie", "region-clerk", "region-leader", "region-clerk", "region-hr", "region-clerk"}

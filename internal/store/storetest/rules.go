@@ -121,14 +121,14 @@ func testEligibility(t *testing.T, open Opener) {
 		}, "Art. 5", "receive 行政执法证, not 执法监督证"},
 		{"5 county leadership setting: 行政执法证 passes", func() []workflow.Violation {
 			clerk, p := setLeadershipCounty()
-			return w.guardArticles(pathCast{justice.path, "", clerk, "", ""}, p, categories)
+			return w.guardArticles(pathCast{path: justice.path, office: clerk}, p, categories)
 		}, "", ""},
 		{"5 county leadership setting: 执法监督证 refused", func() []workflow.Violation {
 			clerk, p := setLeadershipCounty()
-			return w.guardArticles(pathCast{justice.path, "", clerk, "", ""}, p, `{"kind":"supervision","proposed_categories":["应急管理"]}`)
+			return w.guardArticles(pathCast{path: justice.path, office: clerk}, p, `{"kind":"supervision","proposed_categories":["应急管理"]}`)
 		}, "Art. 5", "receive 行政执法证, not 执法监督证"},
 		{"5 派出机关 staff applied by a county, not a prefecture", func() []workflow.Violation {
-			return w.guardArticles(pathCast{justice.path, "", "city-clerk", "", ""}, prefectureTownship(), categories)
+			return w.guardArticles(pathCast{path: justice.path, office: "city-clerk"}, prefectureTownship(), categories)
 		}, "Art. 5", "county department"},
 		{"6 no categories proposed", func() []workflow.Violation {
 			return w.guardArticles(justice, w.ClonePerson("zhangwei", nil), `{}`)

@@ -640,6 +640,13 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 			return nil, fmt.Errorf("workflow: opening %s after %s: %w", in.Path, tr.Def.Name, err)
 		}
 	}
+	if pt := ch.Person; pt != nil && pt.Employment == EmploymentDeparted && tr.Snap.Person.Employment != EmploymentDeparted {
+		// Gone from the department: so is their access (Art. 18). An
+		// administrator enables the account again if they come back.
+		if _, err := tx.DisableUsersOf(ctx, pt.ID); err != nil {
+			return nil, err
+		}
+	}
 	if m := ch.CertificateMove; m != nil && m.To == CertReturned {
 		if err := e.follow(ctx, tx, cmd, FollowCertificateReturned, m, tr.Snap.certificateByID(m.ID).PersonID, &ch.Case, now); err != nil {
 			return nil, err

@@ -68,6 +68,9 @@ type Tx interface {
 	ActorByName(ctx context.Context, name string) (Actor, error)
 	CreateUser(ctx context.Context, name string, personID int64, roles []RoleBinding) (int64, error)
 	CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error
+	// DisableUsersOf disables every account linked to person and ends
+	// their web sessions; it returns how many it disabled.
+	DisableUsersOf(ctx context.Context, person int64) (int, error)
 }
 
 // CaseContext is a case with what every command and view needs about it.

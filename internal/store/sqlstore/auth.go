@@ -66,6 +66,23 @@ func (t *tx) SetUserDisabled(ctx context.Context, userID int64, disabled bool) e
 		`UPDATE users SET disabled = FALSE, failed_logins = 0, lockouts = 0, locked_until = NULL WHERE id = $1`, userID)
 }
 
+// DisableUsersOf disables the accounts of person (a departure completed)
+// and ends their sessions, as certflow user disable does.
+func (t *tx) DisableUsersOf(ctx context.Context, person int64) (int, error) {
+	r, err := t.exec(ctx, `UPDATE users SET disabled = TRUE WHERE person_id = $1 AND NOT disabled`, person)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.exec(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE person_id = $1)`, person); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
 func (t *tx) CreateSession(ctx context.Context, userID int64, hash []byte, created, expires time.Time) error {
 	_, err := t.exec(ctx, `INSERT INTO sessions (user_id, hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		userID, hash, utc(created), utc(expires))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"certflow/workflow"
 )
@@ -542,6 +543,40 @@ func (w *World) outstanding(person int64) []workflow.Certificate {
 // concurrency.
 func testDeparture(t *testing.T, open Opener) {
 	w := NewWorld(t, open)
+	t.Run("a departed person's accounts are disabled, their sessions ended", func(t *testing.T) {
+		w.T = t
+		person := w.ClonePerson("lina", nil)
+		var user int64
+		err := w.Store.Update(w.Ctx, func(tx workflow.Tx) (err error) {
+			if user, err = tx.CreateUser(w.Ctx, "leaving-clerk", person, []workflow.RoleBinding{{Role: workflow.RoleLegalClerk, OrgUnitID: w.Data.Units["tianshan"]}}); err != nil {
+				return err
+			}
+			return tx.(interface {
+				CreateSession(context.Context, int64, []byte, time.Time, time.Time) error
+			}).CreateSession(w.Ctx, user, []byte("leaving-clerk-session"), Now, Now.Add(time.Hour))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions := func() (n int) {
+			if err := w.Store.DB().QueryRowContext(w.Ctx, `SELECT count(*) FROM sessions WHERE user_id = $1`, user).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		dep := w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: person, Data: json.RawMessage(`{"reason":"调离"}`)})
+		if sessions() != 1 {
+			t.Fatal("no session to end")
+		}
+		w.MustFire("hr", dep, workflow.EvComplete, "", "")
+		err = w.Store.View(w.Ctx, func(tx workflow.Tx) error {
+			_, err := tx.(workflow.InboxTx).ActorByID(w.Ctx, user)
+			return err
+		})
+		if !isNotFound(err) || sessions() != 0 {
+			t.Fatalf("after the departure: account %v, %d sessions", err, sessions())
+		}
+	})
 	t.Run("no 领取 once leaving: the issued certificate is returned instead", func(t *testing.T) {
 		w.T = t
 		app := w.reach(casts[0], workflow.AppIssued)

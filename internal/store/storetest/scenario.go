@@ -63,6 +63,9 @@ type scenario struct {
 	// have been escalated exactly once by the deadline sweeps.
 	everOverdue map[int64]string
 	numbers     map[int64]string // certificate ID → number, for task lines
+	// departed: the officer's departure completed, which disabled their
+	// account; their inbox is not read any more.
+	departed bool
 }
 
 // day moves the clock to d (never back) and runs the daily deadline sweep,
@@ -172,6 +175,9 @@ func (sc *scenario) check(step string, certs map[string]string, tasks ...string)
 	// Each open task is in the inbox of the user who holds its role at its
 	// unit, and in no other inbox of the cast; the holder sees none.
 	for _, user := range []string{"clerk", "leader", "justice", "hr", "officer"} {
+		if user == "officer" && sc.departed {
+			continue
+		}
 		inbox, _ := sc.inbox(user, workflow.InboxFilter{Limit: 500})
 		var in, wantIn []string
 		for _, it := range inbox {
@@ -455,6 +461,11 @@ func testScenario(t *testing.T, open Opener) {
 	if dep.State != workflow.DepCompleted {
 		t.Fatalf("departure %s", dep.State)
 	}
+	// Gone from the department, and so is the officer's account.
+	if _, err := w.Data.Actor(w.Ctx, w.Store, "officer"); !errors.Is(err, workflow.ErrUnauthenticated) {
+		t.Fatalf("the departed officer's token: %v", err)
+	}
+	sc.departed = true
 	// Art. 14: the departure is a change the platforms must show within
 	// a month of its effective date (辞职 on 2026-05-09).
 	sc.check("departure completed: the Art. 14 change report", map[string]string{oldNo: "voided invalid", newNo: "cancelled invalid"},

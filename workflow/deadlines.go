@@ -219,7 +219,7 @@ func systemActor(ctx context.Context, tx Tx) (*Actor, error) {
 // whose guard still refuses is left as it is.
 func (e *Engine) settleFollowers(ctx context.Context, now time.Time) (int, error) {
 	n := 0
-	for _, what := range []Follow{FollowCertificateReturned} {
+	for _, what := range Follows {
 		for _, fl := range e.followers[what] {
 			for _, st := range fl.def.From {
 				var ids []int64
@@ -253,7 +253,7 @@ func (e *Engine) settleFollowers(ctx context.Context, now time.Time) (int, error
 							return err
 						}
 						_, err = e.commit(ctx, tx, tr, Command{Actor: actor, CaseID: id, Event: fl.def.Name, ExpectedVersion: fc.Case.Version,
-							Comment: "证件已交回，本案随之结束（certflow 核对时补记）"}, now)
+							Comment: what.settled()}, now)
 						settled = err == nil
 						return err
 					})

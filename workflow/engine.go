@@ -640,32 +640,38 @@ func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command,
 			return nil, fmt.Errorf("workflow: opening %s after %s: %w", in.Path, tr.Def.Name, err)
 		}
 	}
+	if m := ch.CertificateMove; m != nil && m.To == CertReturned {
+		why := fmt.Sprintf("证件已由%s案件 %s 处理，现为“%s”，本案随之结束（certflow 自动记录）", e.paths[ch.Case.Path].Title, ch.Case.Number, m.To.Label())
+		if err := e.follow(ctx, tx, cmd, FollowCertificateReturned, m.ID, tr.Snap.certificateByID(m.ID).PersonID, why, &ch.Case, now); err != nil {
+			return nil, err
+		}
+	}
 	if pt := ch.Person; pt != nil && pt.Employment == EmploymentDeparted && tr.Snap.Person.Employment != EmploymentDeparted {
 		// Gone from the department: so is their access (Art. 18). An
 		// administrator enables the account again if they come back.
 		if _, err := tx.DisableUsersOf(ctx, pt.ID); err != nil {
 			return nil, err
 		}
-	}
-	if m := ch.CertificateMove; m != nil && m.To == CertReturned {
-		if err := e.follow(ctx, tx, cmd, FollowCertificateReturned, m, tr.Snap.certificateByID(m.ID).PersonID, &ch.Case, now); err != nil {
+		why := fmt.Sprintf("持证人已离岗（%s案件 %s），本案随之结束（certflow 自动记录）", e.paths[ch.Case.Path].Title, ch.Case.Number)
+		if err := e.follow(ctx, tx, cmd, FollowHolderDeparted, 0, pt.ID, why, &ch.Case, now); err != nil {
 			return nil, err
 		}
 	}
 	return ch, nil
 }
 
-// follow fires the events that follow what cause's transition did to
-// certificate m of holder (EventDef.Follows) on every other case of their
-// paths about it — or, for a path about a person, about its holder — that
-// is in one of their From states: in the same transaction, in the name of
-// cmd's actor, with a comment naming the cause.
-func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, m *CertificateMove, holder int64, cause *Case, now time.Time) error {
+// follow fires the events that follow what cause's transition did (what,
+// to certificate cert of holder, or to holder alone: EventDef.Follows) on
+// every other case of their paths about the certificate — or about the
+// holder, for a path about a person or for what happened to the holder —
+// that is in one of their From states: in the same transaction, in the
+// name of cmd's actor, with the comment why.
+func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, cert, holder int64, why string, cause *Case, now time.Time) error {
 	for _, fl := range e.followers[what] {
 		def := fl.def
-		f := CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, CertificateID: m.ID}
-		if fl.path.Subject == SubjectPerson {
-			f = CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, PersonID: holder}
+		f := CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, PersonID: holder}
+		if fl.path.Subject == SubjectCertificate && cert != 0 {
+			f = CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, CertificateID: cert}
 		}
 		err := eachCase(ctx, tx, f, func(o Case) error {
 			if o.ID == cause.ID || !slices.Contains(def.From, o.State) {
@@ -684,9 +690,8 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, m 
 			if err != nil {
 				return fmt.Errorf("workflow: %s on case %d after %s: %w", def.Name, o.ID, cause.Number, err)
 			}
-			comment := fmt.Sprintf("证件已由%s案件 %s 处理，现为“%s”，本案随之结束（certflow 自动记录）", e.paths[cause.Path].Title, cause.Number, m.To.Label())
 			_, err = e.commit(ctx, tx, tr, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, CaseID: o.ID, Event: def.Name,
-				ExpectedVersion: o.Version, Comment: comment}, now)
+				ExpectedVersion: o.Version, Comment: why}, now)
 			return err
 		})
 		if err != nil {

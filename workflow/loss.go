@@ -66,6 +66,9 @@ const (
 	EvApplyReissue EventName = "apply_reissue"
 	// EvCloseLoss ends the case without 补发.
 	EvCloseLoss EventName = "close"
+	// EvEndLoss is certflow's own (EventDef.Follows): the holder's
+	// departure completed before 补发 was applied for.
+	EvEndLoss EventName = "end_loss"
 )
 
 // Loss tasks. The issuer's decision and the receipt reuse the application
@@ -178,6 +181,14 @@ func lossPathFor(family Family) Path {
 				Docs:   []DocSpec{{Kind: DocReissueApplication, Article: "Art. 19"}},
 			},
 			{
+				// The holder left before 补发 was applied for: nobody will
+				// apply, so certflow closes the case in the departure's
+				// transaction.
+				Name: EvEndLoss, Label: "结案（持证人已离岗）", From: []State{LossVoided}, To: LossClosed,
+				Follows: FollowHolderDeparted, Guards: []Guard{guardHolderGone},
+				Closes: []TaskKind{TaskApplyReissue},
+			},
+			{
 				Name: EvCloseLoss, Label: "不申请补发，办结", From: []State{LossVoided}, To: LossClosed,
 				Actors: []Role{office}, CommentRequired: true,
 				Closes: []TaskKind{TaskApplyReissue},
@@ -224,6 +235,15 @@ func guardLossFamily(family Family) Guard {
 var guardLossInHand = Guard{Article: "Art. 19", Check: func(s *Snapshot) string {
 	if c := s.Certificate; c != nil && c.State != CertReceived {
 		return fmt.Sprintf("%s No. %s is %s, not in its holder's hands", c.Kind.Label(), c.Number, c.State)
+	}
+	return ""
+}}
+
+// guardHolderGone: the holder has departed (Art. 18): no 补发 will be
+// applied for.
+var guardHolderGone = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
+	if s.Person.Employment != EmploymentDeparted {
+		return "the holder has not departed (" + string(s.Person.Employment) + ")"
 	}
 	return ""
 }}

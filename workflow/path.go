@@ -154,13 +154,31 @@ type Follow string
 // holder's conduct stays pending.
 const FollowCertificateReturned Follow = "certificate_returned"
 
+// FollowHolderDeparted: the departure of the person the case is about
+// completed (employment departed).
+const FollowHolderDeparted Follow = "holder_departed"
+
+// Follows lists what the engine follows.
+var Follows = []Follow{FollowCertificateReturned, FollowHolderDeparted}
+
 // Text says in words what the engine follows.
 func (f Follow) Text() string {
 	switch f {
 	case FollowCertificateReturned:
 		return "another case takes the certificate back"
+	case FollowHolderDeparted:
+		return "the holder's departure completes"
 	}
 	return string(f)
+}
+
+// settled is the history comment of an event the nightly sweep fires
+// because what it follows happened without firing it.
+func (f Follow) settled() string {
+	if f == FollowHolderDeparted {
+		return "持证人已离岗，本案随之结束（certflow 核对时补记）"
+	}
+	return "证件已交回，本案随之结束（certflow 核对时补记）"
 }
 
 // Guard is one condition of the regulation, checked before an event.

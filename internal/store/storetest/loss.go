@@ -41,6 +41,12 @@ func lossScript(c pathCast, path workflow.PathName, office, issuer string) scrip
 			}
 			panic("no loss step for " + ev)
 		},
+		// The holder leaves before applying for 补发: certflow closes the
+		// case (end_loss).
+		follow: func(w *World, v workflow.CaseView, _ workflow.EventName) {
+			dep := w.openAs(c.hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: v.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+			w.MustFire(c.hr, dep, workflow.EvComplete, "", "")
+		},
 		routes: map[workflow.State][]workflow.EventName{
 			workflow.LossReported:  nil,
 			workflow.LossVoided:    {workflow.EvPublishNotice},

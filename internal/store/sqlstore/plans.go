@@ -9,9 +9,12 @@ type IndexedStatement struct {
 	Indexes   []string
 }
 
-// casesOfCertificate is ListCases's statement for the cases about one
-// certificate.
-var casesOfCertificate, _ = listCasesSQL(workflow.CaseFilter{Scope: workflow.Scope{All: true}, Path: workflow.PathSuspension, CertificateID: 1})
+// casesOfCertificate and casesOfPerson are ListCases's statements for the
+// cases about one certificate, and about one person.
+var (
+	casesOfCertificate, _ = listCasesSQL(workflow.CaseFilter{Scope: workflow.Scope{All: true}, Path: workflow.PathSuspension, CertificateID: 1})
+	casesOfPerson, _      = listCasesSQL(workflow.CaseFilter{Scope: workflow.Scope{All: true}, Path: workflow.PathRetention, PersonID: 1})
+)
 
 // IndexedStatements are the hot statements whose plan must not depend on
 // table statistics. A planner that has none — a fresh database, a table
@@ -29,5 +32,7 @@ func IndexedStatements() []IndexedStatement {
 		{"sqlCaseTasks", sqlCaseTasks, []string{"tasks_case"}},
 		// The cases about a certificate (Path.OneOpen, EventDef.Follows).
 		{"ListCases by certificate", casesOfCertificate, []string{"cases_certificate"}},
+		// The cases about a person (Path.OneOpen, EventDef.Follows).
+		{"ListCases by person", casesOfPerson, []string{"cases_person"}},
 	}
 }

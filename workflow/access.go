@@ -112,10 +112,7 @@ func (a *Actor) CanSeeUnit(chain []int64) bool {
 // whatever office role they also hold.
 func (a *Actor) canSeeCase(c *Case, chain []int64, submitted, subjectReads bool) bool {
 	if a.PersonID != 0 && a.PersonID == c.PersonID {
-		if !subjectReads {
-			return false
-		}
-		return true
+		return subjectReads
 	}
 	for _, b := range a.Roles {
 		switch b.Role {

@@ -203,7 +203,7 @@ var (
 	}}
 	// guardTakenBack: the case's certificate was taken back (Art. 18).
 	guardTakenBack = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
-		if c := s.Certificate; c == nil || c.State != CertReturned && c.State != CertCancelled {
+		if c := s.Certificate; c == nil || !c.TakenBack() {
 			return "the certificate has not been taken back"
 		}
 		return ""

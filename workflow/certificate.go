@@ -68,6 +68,11 @@ func NextCertificateState(from CertificateState, ev CertificateEvent) (Certifica
 	return CertificateState(f.Current()), nil
 }
 
+// TakenBack reports whether the certificate was handed back (returned,
+// and maybe cancelled since): what a case about it follows
+// (FollowCertificateReturned).
+func (c *Certificate) TakenBack() bool { return c.State == CertReturned || c.State == CertCancelled }
+
 // Outstanding reports whether the certificate is still out with its holder
 // or the office: not returned, cancelled or voided (Art. 18).
 func (c *Certificate) Outstanding() bool {

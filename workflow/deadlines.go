@@ -243,18 +243,7 @@ func (e *Engine) settleFollowers(ctx context.Context, now time.Time) (int, error
 						if err != nil {
 							return err
 						}
-						snap := e.snapshotOf(actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
-						tr, err := e.run(ctx, fl.path, fl.def, snap, nil)
-						var ge *GuardError
-						if errors.As(err, &ge) {
-							return nil
-						}
-						if err != nil {
-							return err
-						}
-						_, err = e.commit(ctx, tx, tr, Command{Actor: actor, CaseID: id, Event: fl.def.Name, ExpectedVersion: fc.Case.Version,
-							Comment: what.settled()}, now)
-						settled = err == nil
+						settled, err = e.fireFollower(ctx, tx, fl, fc, Command{Actor: actor, Comment: what.settled()}, now)
 						return err
 					})
 					if err != nil {

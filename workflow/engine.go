@@ -268,6 +268,12 @@ func (e *Engine) subjectReads(c *Case) bool {
 	return p == nil || !p.HiddenFromSubject
 }
 
+// hiddenFromSubject reports whether c is hidden from a as its subject (a
+// complaint about them), whatever else lets them read cases.
+func (e *Engine) hiddenFromSubject(a *Actor, c *Case) bool {
+	return a.PersonID != 0 && a.PersonID == c.PersonID && !e.subjectReads(c)
+}
+
 // justiceSees reports whether the justice liaison may see c in its state.
 func (e *Engine) justiceSees(c *Case) bool {
 	p := e.paths[c.Path]
@@ -629,7 +635,9 @@ func (e *Engine) change(tr *Transition, cmd Command, now time.Time) *Change {
 // caller's transaction.
 func (e *Engine) commit(ctx context.Context, tx Tx, tr *Transition, cmd Command, now time.Time) (*Change, error) {
 	ch := e.change(tr, cmd, now)
-	if err := keepHolders(ctx, tx, ch.OpenTasks); err != nil {
+	// Tasks to open for a holder (TaskSpec.ToPreparer) who is gone go to
+	// their role: nobody else could complete or pass them on.
+	if err := dropGoneHolders(ctx, tx, ch.OpenTasks); err != nil {
 		return nil, err
 	}
 	if err := tx.Apply(ctx, ch); err != nil {
@@ -681,24 +689,35 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, ce
 			if err != nil {
 				return err
 			}
-			snap := e.snapshotOf(cmd.Actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
-			tr, err := e.run(ctx, fl.path, def, snap, nil)
-			var ge *GuardError
-			if errors.As(err, &ge) {
-				return nil // not this case's to end: its rule still holds (another certificate is out)
-			}
-			if err != nil {
+			if _, err := e.fireFollower(ctx, tx, fl, fc, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, Comment: why}, now); err != nil {
 				return fmt.Errorf("workflow: %s on case %d after %s: %w", def.Name, o.ID, cause.Number, err)
 			}
-			_, err = e.commit(ctx, tx, tr, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, CaseID: o.ID, Event: def.Name,
-				ExpectedVersion: o.Version, Comment: why}, now)
-			return err
+			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fireFollower fires fl's event on the case of fc, as cmd's actor with its
+// comment, and reports whether it fired: a case whose guard still refuses
+// is not the follower's to end (another certificate is out) and is left
+// as it is.
+func (e *Engine) fireFollower(ctx context.Context, tx Tx, fl follower, fc FireContext, cmd Command, now time.Time) (bool, error) {
+	snap := e.snapshotOf(cmd.Actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
+	tr, err := e.run(ctx, fl.path, fl.def, snap, nil)
+	var ge *GuardError
+	if errors.As(err, &ge) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	cmd.CaseID, cmd.Event, cmd.ExpectedVersion = fc.Case.ID, fl.def.Name, fc.Case.Version
+	_, err = e.commit(ctx, tx, tr, cmd, now)
+	return err == nil, err
 }
 
 // eachCase calls fn on every case f matches (f.Limit and f.After are its
@@ -720,30 +739,6 @@ func eachCase(ctx context.Context, tx Tx, f CaseFilter, fn func(Case) error) err
 		}
 		f.After = cases[len(cases)-1].ID
 	}
-}
-
-// keepHolders gives back to their role the tasks to open whose holder
-// (TaskSpec.ToPreparer) is no longer an enabled user with the task's role
-// at its department: nobody else could complete or pass them on.
-func keepHolders(ctx context.Context, tx Tx, tasks []Task) error {
-	for i := range tasks {
-		t := &tasks[i]
-		if t.AssigneeID == 0 {
-			continue
-		}
-		it, err := inboxTx(tx)
-		if err != nil {
-			return err
-		}
-		u, err := it.ActorByID(ctx, t.AssigneeID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if err != nil || !u.Has(t.Role, t.OrgUnitID) {
-			t.AssigneeID, t.AssignedAt = 0, nil
-		}
-	}
-	return nil
 }
 
 func compactJSON(raw json.RawMessage) json.RawMessage {
@@ -781,13 +776,15 @@ func (e *Engine) viewOf(ctx context.Context, tx Tx, actor *Actor, c Case, person
 	if v.History, err = tx.CaseEvents(ctx, id); err != nil {
 		return CaseView{}, err
 	}
+	p := e.paths[c.Path]
 	for i := range v.History {
 		h := &v.History[i]
 		h.Label = actLabels[h.Event]
-		if p := e.paths[c.Path]; p != nil {
-			if def, ok := p.Event(h.Event); ok {
-				h.Label = def.Label
-			}
+		if p == nil {
+			continue
+		}
+		if def, ok := p.Event(h.Event); ok {
+			h.Label = def.Label
 		}
 	}
 	if v.Tasks, err = tx.CaseTasks(ctx, id); err != nil {
@@ -974,21 +971,15 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 		if err != nil {
 			return Case{}, noUnit
 		}
-		if !system {
-			chain, err := tx.OrgChain(ctx, u.ID)
-			if err != nil {
-				return Case{}, err
-			}
-			if !actor.CanSeeUnit(chain) && !slices.ContainsFunc(actor.Roles, func(b RoleBinding) bool { return slices.Contains(chain, b.OrgUnitID) }) {
-				return Case{}, noUnit
-			}
+		chain, err := tx.OrgChain(ctx, u.ID)
+		if err != nil {
+			return Case{}, err
+		}
+		if !system && !actor.CanSeeUnit(chain) && !slices.ContainsFunc(actor.Roles, func(b RoleBinding) bool { return slices.Contains(chain, b.OrgUnitID) }) {
+			return Case{}, noUnit
 		}
 		c.OrgUnitID = u.DeptID
 		if p.Department == DeptRegion {
-			chain, err := tx.OrgChain(ctx, u.ID)
-			if err != nil {
-				return Case{}, err
-			}
 			if u.DeptID != chain[0] {
 				return Case{}, Invalid("org_unit_id", fmt.Sprintf("a %s case is the 自治区 department's: name it (org unit %d)", p.Name, chain[0]))
 			}

@@ -580,9 +580,10 @@ func holderGone(ctx context.Context, tx Tx, t *Task) (bool, error) {
 	return !u.Has(t.Role, t.OrgUnitID), nil
 }
 
-// dropGoneHolders clears, in tasks as read, the hold of every holder who
-// is gone (holderGone): an event completes such a task as if nobody held
-// it, and the case offers the event to the role.
+// dropGoneHolders clears, in tasks as read or about to be opened, the hold
+// of every holder who is gone (holderGone): an event completes such a task
+// as if nobody held it, the case offers the event to the role, and a task
+// opened for a gone preparer opens for their role.
 func dropGoneHolders(ctx context.Context, tx Tx, tasks []Task) error {
 	for i := range tasks {
 		gone, err := holderGone(ctx, tx, &tasks[i])
@@ -646,7 +647,7 @@ func (e *Engine) readableCase(ctx context.Context, tx Tx, actor *Actor, id int64
 	if lerr != nil {
 		return cc, false, lerr
 	}
-	if watching && (actor.PersonID == 0 || actor.PersonID != full.Case.PersonID || e.subjectReads(&full.Case)) {
+	if watching && !e.hiddenFromSubject(actor, &full.Case) {
 		return full, true, nil
 	}
 	return cc, false, err
@@ -1217,7 +1218,7 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 			if !inLine {
 				return noReader
 			}
-			if u.PersonID != 0 && u.PersonID == cc.Case.PersonID && !e.subjectReads(&cc.Case) {
+			if e.hiddenFromSubject(&u, &cc.Case) {
 				return Invalid("user_ids", fmt.Sprintf("user %d is the person this %s is about, who does not read it", id, cc.Case.Path))
 			}
 			w, err := it.IsWatcher(ctx, caseID, id)

@@ -77,7 +77,7 @@ var guardJusticeIssued = Guard{Article: "Art. 17", Check: func(s *Snapshot) stri
 // on departure, recovered after a 转岗), so the proposal or suspension has
 // nothing left to decide.
 var guardLeftOtherwise = Guard{Article: "Art. 17", Check: func(s *Snapshot) string {
-	if c := s.Certificate; c != nil && c.State != CertReturned && c.State != CertCancelled {
+	if c := s.Certificate; c != nil && !c.TakenBack() {
 		return fmt.Sprintf("%s No. %s has not been taken back (%s)", c.Kind.Label(), c.Number, c.State.Label())
 	}
 	return ""

@@ -105,7 +105,7 @@ func (t *tx) Reminders(ctx context.Context, q workflow.ReminderQuery) ([]workflo
 	if h := q.Hidden; h.PersonID != 0 && len(h.Paths) > 0 {
 		args = append(args, h.PersonID)
 		hidden = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM cases hc WHERE hc.id = r.case_id AND hc.person_id = $%d AND hc.path IN (%s))",
-			len(args), pathList(h.Paths, &args))
+			len(args), argList((*sqlArgs)(&args), h.Paths))
 	}
 	args = append(args, limit(q.Limit))
 	rows, err := t.query(ctx, `SELECT `+reminderCols+` FROM reminders r

@@ -30,7 +30,10 @@ func (a *sqlArgs) add(v any) string {
 	return "$" + strconv.Itoa(len(*a))
 }
 
-func (a *sqlArgs) list(vs []int64) string {
+func (a *sqlArgs) list(vs []int64) string { return argList(a, vs) }
+
+// argList adds vs to a and returns their placeholders, comma-separated.
+func argList[T any](a *sqlArgs, vs []T) string {
 	marks := make([]string, len(vs))
 	for i, v := range vs {
 		marks[i] = a.add(v)

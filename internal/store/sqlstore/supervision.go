@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"certflow/workflow"
 )
@@ -66,19 +64,9 @@ func overdueWhere(q workflow.OverdueQuery, args *[]any) string {
 	}
 	if h := q.Hidden; h.PersonID != 0 && len(h.Paths) > 0 {
 		*args = append(*args, h.PersonID)
-		w += fmt.Sprintf(" AND NOT (COALESCE(t.subject_person_id, 0) = $%d AND t.path IN (%s))", len(*args), pathList(h.Paths, args))
+		w += fmt.Sprintf(" AND NOT (COALESCE(t.subject_person_id, 0) = $%d AND t.path IN (%s))", len(*args), argList((*sqlArgs)(args), h.Paths))
 	}
 	return w
-}
-
-// pathList adds paths to args and returns their placeholders.
-func pathList(paths []workflow.PathName, args *[]any) string {
-	marks := make([]string, len(paths))
-	for i, p := range paths {
-		*args = append(*args, p)
-		marks[i] = "$" + strconv.Itoa(len(*args))
-	}
-	return strings.Join(marks, ", ")
 }
 
 // overdueJoin joins the task's department when overdueWhere filters on it.

@@ -435,9 +435,113 @@ func (e *Engine) FileComplaint(ctx context.Context, actor *Actor, in PublicCompl
 			return err
 		}
 		receipt = ComplaintReceipt{CaseNumber: c.Number, LookupCode: code}
-		return nil
+		return tx.SaveComplaintLookup(ctx, hash, c.ID)
 	})
 	return receipt, err
+}
+
+// ComplaintStatus is what the public status lookup tells the holder of a
+// lookup code about their complaint: how far it got and when. Nothing
+// about the officer, the department handling it, the outcome or whether
+// a suspension was proposed: the outcome reaches the complainant as the
+// 处理结果告知书, and a code may be shown to others.
+type ComplaintStatus struct {
+	Kind       ComplaintKind `json:"kind" openapi:"required"`
+	ReceivedOn Date          `json:"received_on" openapi:"required"`
+	// Status is handling (受理, being handled), decided (the outcome is
+	// recorded and the complainant is to be told) or closed (told, or
+	// recorded as impossible to tell). StatusLabel says it in Chinese.
+	Status      string `json:"status" openapi:"required"`
+	StatusLabel string `json:"status_label" openapi:"required"`
+	// DueOn is the handling deadline (Art. 20, Settings.ComplaintDays)
+	// while the complaint is handled.
+	DueOn     *Date `json:"due_on,omitempty"`
+	DecidedOn *Date `json:"decided_on,omitempty"`
+	ToldOn    *Date `json:"told_on,omitempty"`
+}
+
+// Public statuses of a complaint (ComplaintStatus.Status).
+const (
+	PublicHandling = "handling"
+	PublicDecided  = "decided"
+	PublicClosed   = "closed"
+)
+
+var publicStatusLabels = map[string]string{
+	PublicHandling: "已受理，正在处理",
+	PublicDecided:  "已作出处理结果，待告知",
+	PublicClosed:   "已告知处理结果，办结",
+}
+
+// ComplaintStatusOf answers the public status lookup for code, the lookup
+// code the public intake gave. A code that is malformed is an input error
+// on lookup_code; one that names no complaint is ErrNotFound. It needs no
+// actor: holding the code is the authority.
+func (e *Engine) ComplaintStatusOf(ctx context.Context, code string) (ComplaintStatus, error) {
+	norm, ok := normalLookupCode(code)
+	if !ok {
+		return ComplaintStatus{}, Invalid("lookup_code", "the 12-character code the receipt gave, as XXXX-XXXX-XXXX")
+	}
+	var st ComplaintStatus
+	err := e.store.View(ctx, func(tx Tx) error {
+		c, err := tx.ComplaintByLookup(ctx, ComplaintLookupHash(norm))
+		if err != nil {
+			return err
+		}
+		var d ComplaintData
+		if err := json.Unmarshal(c.Data, &d); err != nil {
+			return fmt.Errorf("workflow: complaint %d data: %w", c.ID, err)
+		}
+		st = ComplaintStatus{Kind: d.Kind, ReceivedOn: d.ReceivedOn}
+		switch c.State {
+		case ComplaintHandling:
+			st.Status = PublicHandling
+			tasks, err := tx.CaseTasks(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			for _, t := range tasks {
+				if t.Kind == TaskHandleComplaint && t.Status == TaskOpen && !t.DueOn.IsZero() {
+					st.DueOn = &t.DueOn
+				}
+			}
+		case ComplaintDecided, ComplaintReferred:
+			st.Status = PublicDecided
+		default:
+			st.Status = PublicClosed
+		}
+		if !d.DecidedOn.IsZero() {
+			st.DecidedOn = &d.DecidedOn
+		}
+		if !d.ToldOn.IsZero() {
+			st.ToldOn = &d.ToldOn
+		}
+		st.StatusLabel = publicStatusLabels[st.Status]
+		return nil
+	})
+	return st, err
+}
+
+// normalLookupCode is code as newLookupCode wrote it, read the way
+// Crockford's base32 is read: dashes and spaces dropped, any case, O as
+// 0, I and L as 1. ok is false unless 12 characters of the alphabet remain.
+func normalLookupCode(code string) (norm string, ok bool) {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		switch r {
+		case '-', ' ':
+			continue
+		case 'O':
+			r = '0'
+		case 'I', 'L':
+			r = '1'
+		}
+		if !strings.ContainsRune(lookupAlphabet, r) {
+			return "", false
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), b.Len() == 12
 }
 
 // lookupAlphabet is Crockford's base32: no I, L, O or U to misread.

@@ -60,6 +60,12 @@ type Tx interface {
 
 	Inbox(ctx context.Context, q InboxQuery) ([]InboxTask, error)
 
+	// SaveComplaintLookup keys complaint case caseID by hash, the SHA-256
+	// of the lookup code its complainant was given (ComplaintLookupHash).
+	SaveComplaintLookup(ctx context.Context, hash string, caseID int64) error
+	// ComplaintByLookup returns the complaint case keyed by hash.
+	ComplaintByLookup(ctx context.Context, hash string) (Case, error)
+
 	Idempotency(ctx context.Context, userID int64, key string) (IdempotencyRecord, error)
 	SaveIdempotency(ctx context.Context, r *IdempotencyRecord) error
 

@@ -559,6 +559,11 @@ func matrixRoutes(m *matrix) []matrixRoute {
 		{"POST", "/api/v1/public/complaints", func(m *matrix, _ matrixCaller, args []int64) (string, string) {
 			return "/api/v1/public/complaints", `{"officer_name":"张三","facts":"检查时未出示执法证件","org_unit_id":` + itoa(args[0]) + `}`
 		}, false, []variant{{name: "in", args: in(func(*testing.T, *matrix) []int64 { return []int64{m.prefBiz} }), want: "201 201 201 201 201 201 201 201"}}},
+		// Only the code decides, never who asks: a code naming nothing is
+		// 404 to everyone (TestPublicComplaintStatus reads a real one).
+		{"POST", "/api/v1/public/complaints/status", func(*matrix, matrixCaller, []int64) (string, string) {
+			return "/api/v1/public/complaints/status", `{"lookup_code":"0000-0000-0000"}`
+		}, false, []variant{{name: "-", args: noArgs, hidden: []int{}, want: "404 404 404 404 404 404 404 404"}}},
 
 		{"POST", "/api/v1/session", func(_ *matrix, c matrixCaller, _ []int64) (string, string) {
 			if c.user == "" {

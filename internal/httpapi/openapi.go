@@ -265,6 +265,8 @@ var schemaDescriptions = map[string]string{
 	"FireRequest":      "Fires one event on a case. expected_version is the case version the caller read; a stale one is refused with 409.",
 	"WorkflowPath":     "A path's table: states, events, who may fire them, the articles their guards cite, the tasks they open and close and the documents they produce.",
 	"PublicComplaint":  "A complaint from the public (Art. 20): kind 举报, 控告 or 申诉 (default 举报); name and contact optional; the officer's name or certificate number (at least one); the facts. org_unit_id: the department it is addressed to when no certificate on record is named.",
+	"LookupRequest":    "A complaint status lookup: the lookup code of the receipt, as XXXX-XXXX-XXXX.",
+	"ComplaintStatus":  "How far a complaint filed online got: status handling (with the handling deadline due_on), decided (decided_on) or closed (told_on), with its Chinese label.",
 	"LoginRequest":     "A login: the user's name and password.",
 	"SessionView":      "The caller (user), how they were authenticated (via: session or token) and, for a cookie session, the CSRF token to send in X-CSRF-Token and when the session expires.",
 	"BatchRequest":     "A township 申领汇总 (Art. 5): org_unit_id is the county department or one of its 派出机关 (left out: the caller's one county); case_ids the applications in list order (left out: every one pending approval or approved).",
@@ -373,6 +375,13 @@ func buildOpenAPI() ([]byte, error) {
 				"Rate limited per client address (default 5 per 10 minutes): 429 with Retry-After. 503 when the server does not open the intake.",
 			body: schema(reflect.TypeFor[workflow.PublicComplaint]()), public: true, status: 201,
 			result: schema(reflect.TypeFor[workflow.ComplaintReceipt]()), errors: []int{400, 413, 415, 429, 503}},
+		{method: "POST", path: Prefix + "/public/complaints/status", id: "complaintStatus", summary: "How far a complaint filed online got, by its lookup code", tag: "public",
+			descr: "No token: the lookup code is the authority. The code goes in the body, so that it stays out of URLs and logs; it is read as Crockford's base32 " +
+				"(any case, dashes and spaces ignored, O as 0, I and L as 1). The answer is the kind, the date received, the status (handling, decided, closed) " +
+				"with its Chinese label, the handling deadline while handled, and when it was decided and the complainant told: nothing about the officer, " +
+				"the department, the outcome or a suspension. 404 for a code that names no complaint. Rate limited per client address (default 30 per 10 minutes): 429 with Retry-After.",
+			body: schema(reflect.TypeFor[lookupRequest]()), public: true, status: 200,
+			result: schema(reflect.TypeFor[workflow.ComplaintStatus]()), errors: []int{400, 404, 413, 415, 429, 503}},
 		{method: "POST", path: Prefix + "/session", id: "login", summary: "Log in with name and password: a session cookie and its CSRF token", tag: "session",
 			descr: "Sets the session cookie (__Host-certflow_session; certflow_session on a plain-HTTP development server): HttpOnly, Secure, " +
 				"SameSite=Lax, Path=/, expiring with the session. Every later request that changes something and is authenticated by the cookie must " +

@@ -245,8 +245,9 @@ func TestOpenAPIStable(t *testing.T) {
 // bodylessAnswers are the operations that refuse a bodiless request with
 // another status than 400, before they read the body.
 var bodylessAnswers = map[string]int{
-	"POST /api/v1/session":           http.StatusUnsupportedMediaType,
-	"POST /api/v1/public/complaints": http.StatusServiceUnavailable,
+	"POST /api/v1/session":                  http.StatusUnsupportedMediaType,
+	"POST /api/v1/public/complaints":        http.StatusServiceUnavailable,
+	"POST /api/v1/public/complaints/status": http.StatusServiceUnavailable,
 }
 
 // TestOpenAPIBodies checks each documented request body against the

@@ -18,9 +18,10 @@ import (
 
 // The public complaint intake (Art. 20): POST /api/v1/public/complaints, with
 // no login. Anyone may file; what stops a flood is a rate limit per client
-// address. The answer is a receipt (the case number and a lookup code) and
-// nothing else: never anything about the officer or whether the certificate
-// number matched.
+// address. The answer is a receipt (a lookup code) and nothing else: never
+// anything about the officer or whether the certificate number matched.
+// With the code, POST /api/v1/public/complaints/status tells how far the
+// complaint got (workflow.ComplaintStatus).
 
 // Problem types of the public intake.
 const (
@@ -39,6 +40,10 @@ type PublicIntake struct {
 	// 10 minutes. Every request counts, malformed ones too.
 	Limit  int
 	Window time.Duration
+	// LookupLimit status lookups per Window from one client address;
+	// default 30. A lookup code has 60 random bits: the limit keeps
+	// guessing slow and cheap to refuse, not merely hopeless.
+	LookupLimit int
 	// MaxClients caps the addresses the limiter remembers (default 10000).
 	// When every one of them is still limited, new addresses are refused
 	// too: a flood from that many addresses is an attack, and complaints
@@ -53,6 +58,7 @@ type PublicIntake struct {
 // Defaults of PublicIntake.
 const (
 	defaultIntakeLimit   = 5
+	defaultLookupLimit   = 30
 	defaultIntakeWindow  = 10 * time.Minute
 	defaultIntakeClients = 10000
 )
@@ -68,7 +74,8 @@ func NewWithPublicIntake(engine *workflow.Engine, logger *slog.Logger, intake Pu
 type publicIntake struct {
 	actor    func(ctx context.Context) (*workflow.Actor, error)
 	clientIP func(*http.Request) string
-	limiter  *rateLimiter
+	limiter  *rateLimiter // complaints filed
+	lookups  *rateLimiter // status lookups
 }
 
 func newPublicIntake(c PublicIntake) *publicIntake {
@@ -78,13 +85,37 @@ func newPublicIntake(c PublicIntake) *publicIntake {
 	if c.Window <= 0 {
 		c.Window = defaultIntakeWindow
 	}
+	if c.LookupLimit <= 0 {
+		c.LookupLimit = defaultLookupLimit
+	}
 	if c.MaxClients <= 0 {
 		c.MaxClients = defaultIntakeClients
 	}
 	if c.ClientIP == nil {
 		c.ClientIP = func(r *http.Request) string { return r.RemoteAddr }
 	}
-	return &publicIntake{actor: c.Actor, clientIP: c.ClientIP, limiter: newRateLimiter(c.Limit, c.Window, c.MaxClients)}
+	return &publicIntake{actor: c.Actor, clientIP: c.ClientIP, limiter: newRateLimiter(c.Limit, c.Window, c.MaxClients),
+		lookups: newRateLimiter(c.LookupLimit, c.Window, c.MaxClients)}
+}
+
+// intakeClosed answers 503: the server does not open the public intake.
+func (a *api) intakeClosed(w http.ResponseWriter, r *http.Request) {
+	a.writeProblem(w, r, problem{Type: problemUnavailable, Title: "暂不受理网上举报", Status: http.StatusServiceUnavailable,
+		Detail: "the public complaint intake is not open on this server; complaints are received by letter, phone or visit"})
+}
+
+// limited takes a token from l for r's client, or answers 429 with
+// Retry-After saying what per what and returns false.
+func (a *api) limited(w http.ResponseWriter, r *http.Request, l *rateLimiter, what string) bool {
+	ok, wait := l.allow(clientKey(a.public.clientIP(r)))
+	if ok {
+		return false
+	}
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	a.writeProblem(w, r, problem{Type: problemRateLimited, Title: "提交过于频繁", Status: http.StatusTooManyRequests,
+		Detail: fmt.Sprintf("at most %d %s per %s from one address; retry in %d seconds", l.limit, what, l.window, secs)})
+	return true
 }
 
 // fileComplaint records a complaint from the public and answers 201 with the
@@ -94,16 +125,10 @@ func (a *api) fileComplaint(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	p := a.public
 	if p == nil || p.actor == nil {
-		a.writeProblem(w, r, problem{Type: problemUnavailable, Title: "暂不受理网上举报", Status: http.StatusServiceUnavailable,
-			Detail: "the public complaint intake is not open on this server; complaints are received by letter, phone or visit"})
+		a.intakeClosed(w, r)
 		return
 	}
-	if ok, wait := p.limiter.allow(clientKey(p.clientIP(r))); !ok {
-		secs := max(1, int(math.Ceil(wait.Seconds())))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		a.writeProblem(w, r, problem{Type: problemRateLimited, Title: "提交过于频繁", Status: http.StatusTooManyRequests,
-			Detail: fmt.Sprintf("at most %d complaints per %s from one address; retry in %d seconds",
-				p.limiter.limit, p.limiter.window, secs)})
+	if a.limited(w, r, p.limiter, "complaints") {
 		return
 	}
 	var in workflow.PublicComplaint
@@ -129,6 +154,43 @@ func (a *api) fileComplaint(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// lookupRequest is the body of a status lookup. The code travels in the
+// body, not the URL, so that it stays out of access logs, proxies and
+// browser history.
+type lookupRequest struct {
+	LookupCode string `json:"lookup_code" openapi:"required"`
+}
+
+// complaintStatus answers a complainant's status lookup: 200 with
+// workflow.ComplaintStatus, 404 for a code that names no complaint.
+func (a *api) complaintStatus(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if a.public == nil {
+		a.intakeClosed(w, r)
+		return
+	}
+	if a.limited(w, r, a.public.lookups, "status lookups") {
+		return
+	}
+	var in lookupRequest
+	if err := decodeBody(w, r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	st, err := a.engine.ComplaintStatusOf(r.Context(), in.LookupCode)
+	switch {
+	case err == nil:
+		a.writeJSON(w, r, http.StatusOK, st)
+	case errors.Is(err, workflow.ErrNotFound):
+		a.writeProblem(w, r, problem{Type: problemNotFound, Title: "未找到该举报", Status: http.StatusNotFound,
+			Detail: "没有与该查询码对应的举报，请核对回执上的查询码"})
+	case isClientFault(err):
+		a.writeError(w, r, publicWording(err))
+	default:
+		a.writeError(w, r, fmt.Errorf("httpapi: complaint status: %v", err))
+	}
+}
+
 // publicFields say, in Chinese, what a member of the public got wrong in
 // a complaint field; the field and status stay as the API's.
 var publicFields = map[string]string{
@@ -139,6 +201,7 @@ var publicFields = map[string]string{
 	"certificate_number":  "执法证件编号不超过64个字符",
 	"facts":               "请填写举报的事实和理由（不超过5000字）",
 	"org_unit_id":         "请选择受理的应急管理部门",
+	"lookup_code":         "查询码为回执上的12位字母和数字，形如XXXX-XXXX-XXXX",
 }
 
 // publicWording is err as a complainant reads it: an input error on a

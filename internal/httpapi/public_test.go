@@ -142,6 +142,49 @@ func TestPublicComplaintRateLimited(t *testing.T) {
 	file("10.0.0.1").problemOf(t, http.StatusTooManyRequests, complaintURL)
 }
 
+const statusURL = "/api/v1/public/complaints/status"
+
+// TestPublicComplaintStatus: the complainant follows the complaint with the
+// receipt's code, without a token, and learns its progress and nothing
+// about the officer or the department.
+func TestPublicComplaintStatus(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	p := f.openIntake(t, 100)
+	p.lookups.limit = 3
+	var receipt struct {
+		LookupCode string `json:"lookup_code"`
+	}
+	f.do(t, "POST", complaintURL, "", `{"officer_name":"张三","facts":"检查时未出示执法证件","org_unit_id":`+itoa(f.prefBiz)+`}`, "X-Test-Client: 10.0.0.1").
+		decode(t, http.StatusCreated, &receipt)
+
+	r := f.do(t, "POST", statusURL, "", `{"lookup_code":"`+strings.ToLower(receipt.LookupCode)+`"}`, "X-Test-Client: 10.0.0.1")
+	var st map[string]any
+	r.decode(t, http.StatusOK, &st)
+	if len(st) != 5 || st["status"] != workflow.PublicHandling || st["status_label"] != "已受理，正在处理" || st["kind"] != "举报" ||
+		st["received_on"] == nil || st["due_on"] == nil {
+		t.Fatalf("status %v", st)
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		t.Fatalf("Cache-Control %q", cc)
+	}
+	// A code that names nothing: 404 in Chinese; a malformed one: 400 on the field.
+	pr := f.do(t, "POST", statusURL, "", `{"lookup_code":"0000-0000-0000"}`, "X-Test-Client: 10.0.0.1").problemOf(t, http.StatusNotFound, statusURL)
+	if pr.Type != problemNotFound || !strings.Contains(pr.Detail, "查询码") {
+		t.Fatalf("unknown code: %+v", pr)
+	}
+	pr = f.do(t, "POST", statusURL, "", `{"lookup_code":"12345"}`, "X-Test-Client: 10.0.0.1").problemOf(t, http.StatusBadRequest, statusURL)
+	if pr.Field != "lookup_code" || !strings.HasSuffix(pr.Detail, publicFields["lookup_code"]) {
+		t.Fatalf("malformed code: %+v", pr)
+	}
+	// Lookups have their own limit: the fourth is refused, filing is not.
+	pr = f.do(t, "POST", statusURL, "", `{`, "X-Test-Client: 10.0.0.1").problemOf(t, http.StatusTooManyRequests, statusURL)
+	if pr.Type != problemRateLimited || !strings.Contains(pr.Detail, "3 status lookups") {
+		t.Fatalf("limited: %+v", pr)
+	}
+	f.do(t, "POST", complaintURL, "", `{"officer_name":"张三","facts":"x"}`, "X-Test-Client: 10.0.0.1").decode(t, http.StatusCreated, &receipt)
+}
+
 func TestPublicComplaintClosed(t *testing.T) {
 	t.Parallel()
 	f := setup(t)

@@ -75,7 +75,8 @@ func (a *api) routes() *chi.Mux {
 	r.Route(Prefix, func(r chi.Router) {
 		r.Get("/openapi.json", a.getOpenAPI)
 		r.Post("/public/complaints", a.fileComplaint) // no login (Art. 20), rate limited: public.go
-		r.Post("/session", a.login)                   // log in: session.go
+		r.Post("/public/complaints/status", a.complaintStatus)
+		r.Post("/session", a.login) // log in: session.go
 		r.Group(func(r chi.Router) {
 			r.Use(a.authenticate)
 

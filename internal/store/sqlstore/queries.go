@@ -620,6 +620,19 @@ func (t *tx) EnqueueDocuments(ctx context.Context, jobs []workflow.DocumentJob) 
 	return t.s.jobs(ctx, t.sqlTx, jobs)
 }
 
+func (t *tx) SaveComplaintLookup(ctx context.Context, hash string, caseID int64) error {
+	_, err := t.exec(ctx, sqlSaveComplaintLookup, hash, caseID)
+	return err
+}
+
+func (t *tx) ComplaintByLookup(ctx context.Context, hash string) (workflow.Case, error) {
+	c, err := scanCase(t.queryRow(ctx, sqlComplaintByLookup, hash))
+	if err = t.s.interpret(err); errors.Is(err, workflow.ErrNotFound) {
+		return c, fmt.Errorf("%w: no complaint with that lookup code", workflow.ErrNotFound)
+	}
+	return c, err
+}
+
 func (t *tx) Idempotency(ctx context.Context, userID int64, key string) (workflow.IdempotencyRecord, error) {
 	r := workflow.IdempotencyRecord{UserID: userID, Key: key}
 	var result []byte
@@ -774,9 +787,11 @@ const (
 	sqlTouchPerson           = `UPDATE people SET employment = $1, enforcement_post = COALESCE($2, enforcement_post), version = version + 1 WHERE id = $3 AND version = $4`
 	sqlInsertDocument        = `INSERT INTO documents (case_id, event_id, doc, article, state, created_at, case_data, case_certificate_id)
 		VALUES ($1, (SELECT id FROM events WHERE case_id = $2 AND seq = $3), $4, $5, 'pending', $6, $7, $8) RETURNING id`
-	sqlIdempotency      = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
-	sqlSaveIdempotency  = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
-	sqlActorByTokenHash = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
+	sqlSaveComplaintLookup = `INSERT INTO complaint_lookups (hash, case_id) VALUES ($1, $2)`
+	sqlComplaintByLookup   = `SELECT ` + caseCols + ` FROM cases WHERE id = (SELECT case_id FROM complaint_lookups WHERE hash = $1)`
+	sqlIdempotency         = `SELECT fingerprint, case_id, result, created_at FROM idempotency WHERE user_id = $1 AND key = $2`
+	sqlSaveIdempotency     = `INSERT INTO idempotency (user_id, key, fingerprint, case_id, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlActorByTokenHash    = `SELECT u.id, u.name, u.person_id FROM api_tokens k JOIN users u ON u.id = k.user_id
 		WHERE k.hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND NOT u.disabled`
 	sqlUserRoles         = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = $1 ORDER BY role, org_unit_id`
 	sqlRolesByTokenHash  = `SELECT role, org_unit_id FROM role_bindings WHERE user_id = (SELECT user_id FROM api_tokens WHERE hash = $1) ORDER BY role, org_unit_id`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"certflow/workflow"
@@ -221,6 +222,85 @@ func testComplaint(t *testing.T, open Opener) {
 		}
 		if v := w.caseByNumber("region-clerk", r.CaseNumber); v.CertificateID != 0 || complaintData(t, v).CertificateNumber != "NO-SUCH-1" {
 			t.Fatalf("unknown number: %+v", v.Case)
+		}
+	})
+
+	t.Run("the complainant follows the complaint with the lookup code, and learns no more", func(t *testing.T) {
+		w.T = t
+		cert := w.certificate(w.receivedCertificate(casts[0]).CertificateID)
+		r, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{CertificateNumber: cert.Number, Facts: "检查时索要好处费"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func(code string) workflow.ComplaintStatus {
+			t.Helper()
+			before := w.Counts()
+			st, err := w.Engine.ComplaintStatusOf(w.Ctx, code)
+			if err != nil {
+				t.Fatalf("status of %q: %v", code, err)
+			}
+			if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+				t.Fatal("the status lookup wrote rows")
+			}
+			return st
+		}
+		due := workflow.MustDate("2026-05-09")
+		want := workflow.ComplaintStatus{Kind: workflow.ComplaintReport, ReceivedOn: Today, Status: workflow.PublicHandling,
+			StatusLabel: "已受理，正在处理", DueOn: &due}
+		if st := status(r.LookupCode); fmt.Sprint(st) != fmt.Sprint(want) {
+			t.Fatalf("status %+v, want %+v", st, want)
+		}
+		// As a person reads it back: any case, no dashes, O for 0, I or L for 1.
+		typed := []rune(strings.ToLower(strings.ReplaceAll(r.LookupCode, "-", " ")))
+		for i, c := range typed {
+			switch c {
+			case '0':
+				typed[i] = 'o'
+			case '1':
+				typed[i] = 'l'
+			}
+		}
+		if st := status(string(typed)); st.Status != workflow.PublicHandling {
+			t.Fatalf("typed %q: %+v", string(typed), st)
+		}
+		for _, code := range []string{"", "ABCD-EFGH", "ABCD-EFGH-JKMN-P", "ABCD-EFGH-JKM!", "ABCD-EFGH-JKMU"} {
+			if _, err := w.Engine.ComplaintStatusOf(w.Ctx, code); !isInputOn("lookup_code")(err) {
+				t.Errorf("code %q: %v, want an input error on lookup_code", code, err)
+			}
+		}
+		wrong := []byte(r.LookupCode)
+		wrong[0] = "01"[(wrong[0]-'0'+1)%2]
+		if wrong[0] == r.LookupCode[0] {
+			t.Fatal("the wrong code is the code")
+		}
+		if _, err := w.Engine.ComplaintStatusOf(w.Ctx, string(wrong)); !errors.Is(err, workflow.ErrNotFound) {
+			t.Fatalf("another code: %v, want not found", err)
+		}
+
+		v := w.caseByNumber("clerk", r.CaseNumber)
+		v = w.MustFire("clerk", v, workflow.EvRecordOutcome, "", `{"substantiated":true,"outcome":"经查属实"}`)
+		decided := Today
+		want = workflow.ComplaintStatus{Kind: workflow.ComplaintReport, ReceivedOn: Today, Status: workflow.PublicDecided,
+			StatusLabel: "已作出处理结果，待告知", DecidedOn: &decided}
+		if st := status(r.LookupCode); fmt.Sprint(st) != fmt.Sprint(want) {
+			t.Fatalf("decided: %+v, want %+v", st, want)
+		}
+		// A suspension proposed is the officer's business: the public
+		// still reads "decided".
+		v = w.MustFire("clerk", v, workflow.EvProposeSuspension, "", `{"ground":2,"facts":"索要好处费，经查属实"}`)
+		if st := status(r.LookupCode); fmt.Sprint(st) != fmt.Sprint(want) {
+			t.Fatalf("referred: %+v, want %+v", st, want)
+		}
+		w.MustFire("clerk", v, workflow.EvNotify, "", `{"method":"无法告知"}`)
+		want.Status, want.StatusLabel, want.ToldOn = workflow.PublicClosed, "已告知处理结果，办结", &Today
+		if st := status(r.LookupCode); fmt.Sprint(st) != fmt.Sprint(want) {
+			t.Fatalf("closed: %+v, want %+v", st, want)
+		}
+		// A complaint the office recorded has no code: nothing else is keyed.
+		o := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+			Data: json.RawMessage(`{"channel":"来信","officer_name":"张某","facts":"x","lookup_hash":"` + workflow.ComplaintLookupHash("AAAA-AAAA-AAAA") + `"}`)})
+		if _, err := w.Engine.ComplaintStatusOf(w.Ctx, "AAAA-AAAA-AAAA"); !errors.Is(err, workflow.ErrNotFound) || o.ID == 0 {
+			t.Fatalf("a hash set by the office: %v", err)
 		}
 	})
 

@@ -1,0 +1,11 @@
+-- The complainant's way back to a complaint filed online (Art. 20): the
+-- SHA-256 of the lookup code the public intake gave them, and the case.
+-- The case data keeps the hash too; here it is a key, so the public
+-- status lookup reads one row.
+CREATE TABLE complaint_lookups (
+    hash    TEXT PRIMARY KEY,
+    case_id BIGINT NOT NULL UNIQUE REFERENCES cases(id)
+);
+INSERT INTO complaint_lookups (hash, case_id)
+SELECT data->>'lookup_hash', id FROM cases
+WHERE path = 'complaint' AND COALESCE(data->>'lookup_hash', '') <> '' ON CONFLICT DO NOTHING;

@@ -124,14 +124,14 @@ func suspensionPath() Path {
 			},
 			{
 				Name: EvSuspend, Label: "决定暂扣", From: []State{SusProposed}, To: SusSuspended,
-				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventSuspend), Guards: []Guard{guardInHand},
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: reported(moveCertificate(CertEventSuspend), "暂扣"), Guards: []Guard{guardInHand},
 				Closes: []TaskKind{TaskDecideSuspension},
 				Opens:  []TaskSpec{{Kind: TaskReviewSuspension, Role: RoleLegalClerk, Due: review}},
 				Docs:   []DocSpec{{DocSuspensionDecision, "Art. 17"}},
 			},
 			{
 				Name: EvSurrender, Label: "决定交回司法部门", From: []State{SusProposed, SusSuspended}, To: SusSurrendered,
-				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: moveCertificate(CertEventReturn), Guards: []Guard{guardInHand},
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, Effect: reported(moveCertificate(CertEventReturn), "交回司法部门注销"), Guards: []Guard{guardInHand},
 				Closes: []TaskKind{TaskDecideSuspension, TaskReviewSuspension},
 				Opens:  []TaskSpec{{Kind: TaskRecordCancellation, Role: RoleJustice}},
 				Docs:   []DocSpec{{DocSurrenderLetter, "Art. 17"}},
@@ -143,7 +143,7 @@ func suspensionPath() Path {
 			},
 			{
 				Name: EvRestore, Label: "恢复使用", From: []State{SusSuspended}, To: SusRestored,
-				Actors: []Role{RolePrincipal}, NotByPreparer: true, CommentRequired: true, Effect: moveCertificate(CertEventRestore),
+				Actors: []Role{RolePrincipal}, NotByPreparer: true, CommentRequired: true, Effect: reported(moveCertificate(CertEventRestore), "恢复使用"),
 				Closes: []TaskKind{TaskReviewSuspension},
 				Docs:   []DocSpec{{DocRestorationNotice, "Art. 17"}},
 			},
@@ -168,6 +168,27 @@ func suspensionPath() Path {
 				Closes: []TaskKind{TaskRecordCancellation},
 			},
 		},
+	}
+}
+
+// reported is effect, then the Art. 14 change report of what it did to the
+// certificate: the platforms list who may enforce (the 双随机一公开 platform
+// draws inspectors from them), so a certificate 暂扣, restored or taken
+// back for 注销 is a change (其他) the legal office enters within a month,
+// counted from the decision: the officer stops enforcing that day, not
+// when justice records the 注销. A departure's cancellation needs none:
+// completing the departure files its report.
+func reported(effect func(*Transition) error, what string) func(*Transition) error {
+	return func(t *Transition) error {
+		if err := effect(t); err != nil {
+			return err
+		}
+		c := t.Snap.Certificate
+		pd := PlatformData{Reason: "change", Change: ChangeOther, ChangedOn: t.Snap.Today,
+			Details: fmt.Sprintf("%s%s（证号：%s）", c.Kind.Label(), what, c.Number)}
+		data, err := json.Marshal(&pd)
+		t.Spawn = append(t.Spawn, OpenCaseInput{Path: PathPlatformEntry, PersonID: c.PersonID, Data: data})
+		return err
 	}
 }
 

@@ -346,6 +346,26 @@ func testSuspension(t *testing.T, open Opener) {
 		if c := w.certificate(cert); c.State != workflow.CertCancelled || c.ValidOn(Today) {
 			t.Fatalf("cancelled: %+v", c)
 		}
+		// Art. 14: each decision that changed whether the officer may
+		// enforce is a change report, due a month on; 注销 itself is not.
+		var reports []string
+		for _, c := range w.casesOf(v.PersonID, workflow.PathPlatformEntry) {
+			var d workflow.PlatformData
+			if err := json.Unmarshal(c.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Reason == "change" {
+				reports = append(reports, fmt.Sprintf("%s %s %s %s", d.Change, d.ChangedOn, d.Details, openTasks(w.view("clerk", c.ID))[workflow.TaskPlatformEmergency].DueOn))
+			}
+		}
+		no := w.certificate(cert).Number
+		if want := []string{
+			"其他 2026-03-10 行政执法证暂扣（证号：" + no + "） 2026-04-10",
+			"其他 2026-03-10 行政执法证恢复使用（证号：" + no + "） 2026-04-10",
+			"其他 2026-03-10 行政执法证交回司法部门注销（证号：" + no + "） 2026-04-10",
+		}; fmt.Sprint(reports) != fmt.Sprint(want) {
+			t.Fatalf("change reports\n%q\nwant\n%q", reports, want)
+		}
 		// A cancelled certificate cannot be proposed for suspension again.
 		_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: cert, Data: json.RawMessage(`{"ground":3,"facts":"x"}`)})
 		if !isGuard(err, "Art. 17") {

@@ -398,12 +398,31 @@ func testScenario(t *testing.T, open Opener) {
 
 	sc.day("2026-04-02")
 	sus = w.MustFire("leader", sus, workflow.EvSuspend, "", "")
-	sc.check("暂扣: suspended, reviewed in 90 days", map[string]string{oldNo: "voided invalid", newNo: "suspended invalid"},
+	sc.check("暂扣: suspended, reviewed in 90 days; the platforms to be told within a month (Art. 14)",
+		map[string]string{oldNo: "voided invalid", newNo: "suspended invalid"},
+		"platform_entry/platform_entry_emergency legal_clerk@tianshan due 2026-05-02",
+		"platform_entry/platform_entry_random legal_clerk@tianshan due 2026-05-02",
 		"suspension/review_suspension legal_clerk@tianshan due 2026-07-01")
+	// The change reported is the certificate's, by number.
+	enterChange := func(i int, details string) {
+		t.Helper()
+		c := w.view("clerk", w.casesOf(sc.person, workflow.PathPlatformEntry)[i].ID)
+		var d workflow.PlatformData
+		if err := json.Unmarshal(c.Data, &d); err != nil || d.Change != workflow.ChangeOther || d.Details != details || d.ChangedOn != sc.Engine.Today() {
+			t.Fatalf("change report %+v (%v), want 其他 %q on %s", d, err, details, sc.Engine.Today())
+		}
+		c = w.MustFire("clerk", c, workflow.EvEnterEmergency, "", "")
+		w.MustFire("clerk", c, workflow.EvCompleteRandom, "", "")
+	}
+	enterChange(2, "行政执法证暂扣（证号："+newNo+"）")
 
 	sc.day("2026-04-15")
 	w.MustFire("leader", sus, workflow.EvRestore, "整改到位", "")
-	sc.check("恢复: valid again", map[string]string{oldNo: "voided invalid", newNo: "received valid"})
+	sc.check("恢复: valid again, and the platforms to be told",
+		map[string]string{oldNo: "voided invalid", newNo: "received valid"},
+		"platform_entry/platform_entry_emergency legal_clerk@tianshan due 2026-05-15",
+		"platform_entry/platform_entry_random legal_clerk@tianshan due 2026-05-15")
+	enterChange(3, "行政执法证恢复使用（证号："+newNo+"）")
 
 	// Departure (Art. 18): HR opens it; the voided certificate needs no return.
 	sc.day("2026-05-06")
@@ -486,8 +505,10 @@ func testScenario(t *testing.T, open Opener) {
 		"loss:received",
 		"platform_entry:entered",
 		"suspension:restored",
+		"platform_entry:entered", // 暂扣
+		"platform_entry:entered", // 恢复
 		"departure:completed",
-		"cancellation:cancelled",
+		"cancellation:cancelled", // no report of its own: the departure's says it
 		"platform_entry:pending",
 	)
 }

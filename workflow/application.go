@@ -494,11 +494,9 @@ func recordSubmission(t *Transition) error {
 	if err := decodeInput(t.Input, &in); err != nil {
 		return err
 	}
-	if in.SubmittedOn.IsZero() {
-		in.SubmittedOn = t.Snap.Today
-	}
-	if in.SubmittedOn.After(t.Snap.Today) {
-		return Invalid("submitted_on", "lies in the future")
+	var err error
+	if in.SubmittedOn, err = inputDate("submitted_on", in.SubmittedOn, t.Snap.Today); err != nil {
+		return err
 	}
 	return updateApplication(t, func(d *ApplicationData) error { d.SubmittedOn = in.SubmittedOn; return nil })
 }
@@ -527,11 +525,9 @@ func issueCertificate(issuer string) func(*Transition) error {
 		case in.ValidUntil.IsZero():
 			return Invalid("valid_until", "the validity (有效期) is required")
 		}
-		if in.IssuedOn.IsZero() {
-			in.IssuedOn = t.Snap.Today
-		}
-		if in.IssuedOn.After(t.Snap.Today) {
-			return Invalid("issued_on", "lies in the future")
+		var err error
+		if in.IssuedOn, err = inputDate("issued_on", in.IssuedOn, t.Snap.Today); err != nil {
+			return err
 		}
 		if err := checkValidity(in.ValidUntil, in.IssuedOn, t.Snap.Today); err != nil {
 			return err
@@ -577,11 +573,9 @@ func recordReceipt(t *Transition) error {
 	if err := decodeInput(t.Input, &in); err != nil {
 		return err
 	}
-	if in.ReceivedOn.IsZero() {
-		in.ReceivedOn = t.Snap.Today
-	}
-	if in.ReceivedOn.After(t.Snap.Today) {
-		return Invalid("received_on", "lies in the future")
+	var err error
+	if in.ReceivedOn, err = inputDate("received_on", in.ReceivedOn, t.Snap.Today); err != nil {
+		return err
 	}
 	return updateApplication(t, func(d *ApplicationData) error {
 		cert := t.Snap.certificateByID(t.Snap.Case.CertificateID)

@@ -359,11 +359,9 @@ func openCancellation(family Family) func(*Transition) error {
 		if d.Reason == "" {
 			return Invalid("reason", "required: why the certificate is returned")
 		}
-		if d.ReturnedOn.IsZero() {
-			d.ReturnedOn = t.Snap.Today
-		}
-		if d.ReturnedOn.After(t.Snap.Today) {
-			return Invalid("returned_on", "lies in the future")
+		var err error
+		if d.ReturnedOn, err = inputDate("returned_on", d.ReturnedOn, t.Snap.Today); err != nil {
+			return err
 		}
 		t.CertificateChange = &CertificateChange{CertificateID: c.ID, Event: CertEventReturn}
 		b, err := json.Marshal(&d)

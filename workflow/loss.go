@@ -262,11 +262,18 @@ func inputDate(field string, d, today Date) (Date, error) {
 	if d.IsZero() {
 		return today, nil
 	}
-	if d.After(today) {
+	switch {
+	case d.After(today):
 		return d, Invalid(field, "lies in the future")
+	case d.Before(MeasuresEffective):
+		return d, Invalid(field, "before "+MeasuresEffective.String()+", when the measures took effect (Art. 21)")
 	}
 	return d, nil
 }
+
+// MeasuresEffective is the day the measures took effect (Art. 21): no act
+// they govern is dated earlier, so an earlier date is a typing error.
+var MeasuresEffective = MustDate("2020-07-01")
 
 // inputText trims s and checks it is present (when required) and at most max
 // characters long.

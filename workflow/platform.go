@@ -137,8 +137,8 @@ func openPlatformEntry(t *Transition) error {
 		if d.ChangedOn.IsZero() {
 			return Invalid("changed_on", "required: the Art. 14 month counts from it")
 		}
-		if d.ChangedOn.After(t.Snap.Today) {
-			return Invalid("changed_on", "lies in the future")
+		if _, err := inputDate("changed_on", d.ChangedOn, t.Snap.Today); err != nil {
+			return err
 		}
 		if d.Change == ChangeOther && d.Details == "" {
 			return Invalid("details", "say what changed")
@@ -178,11 +178,9 @@ func recordEntry(emergency bool) func(*Transition) error {
 		if err := decodeInput(t.Input, &in); err != nil {
 			return err
 		}
-		if in.EnteredOn.IsZero() {
-			in.EnteredOn = t.Snap.Today
-		}
-		if in.EnteredOn.After(t.Snap.Today) {
-			return Invalid("entered_on", "lies in the future")
+		var err error
+		if in.EnteredOn, err = inputDate("entered_on", in.EnteredOn, t.Snap.Today); err != nil {
+			return err
 		}
 		return updateData(t, func(d *PlatformData) error {
 			// Nothing is entered before what it reports happened.

@@ -109,11 +109,9 @@ func openRetention(t *Transition) error {
 	if err := decodeInput(t.Input, &d); err != nil {
 		return err
 	}
-	if d.ChangedOn.IsZero() {
-		d.ChangedOn = t.Snap.Today
-	}
-	if d.ChangedOn.After(t.Snap.Today) {
-		return Invalid("changed_on", "lies in the future")
+	var err error
+	if d.ChangedOn, err = inputDate("changed_on", d.ChangedOn, t.Snap.Today); err != nil {
+		return err
 	}
 	if !holdsJusticeCertificate(t.Snap.Certificates) {
 		return &GuardError{[]Violation{{"Art. 18", "the person holds no justice-issued certificate: nothing to keep or return"}}}

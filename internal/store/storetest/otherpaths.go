@@ -203,6 +203,33 @@ func testPlatform(t *testing.T, open Opener) {
 				t.Fatalf("%s wrote rows", data)
 			}
 		}
+		// No act under the measures predates them (Art. 21, 2020-07-01):
+		// an earlier date is a typing error, not 2,000 days overdue.
+		open := func(path workflow.PathName, data string) error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: path, PersonID: w.Data.People["lina"],
+				OrgUnitID: w.Data.Units["tianshan"], Data: json.RawMessage(data)})
+			return err
+		}
+		before := w.Counts()
+		for _, tc := range []struct {
+			path        workflow.PathName
+			data, field string
+		}{
+			{workflow.PathPlatformEntry, `{"change":"其他","changed_on":"2020-06-30","details":"职务变更"}`, "changed_on"},
+			{workflow.PathPlatformEntry, `{"change":"转岗","changed_on":"1999-03-01","enforcement_post":true}`, "changed_on"},
+			{workflow.PathComplaint, `{"channel":"来信","received_on":"2020-06-30","officer_name":"张某","facts":"x"}`, "received_on"},
+		} {
+			var in *workflow.InputError
+			if err := open(tc.path, tc.data); !errors.As(err, &in) || in.Field != tc.field || !strings.Contains(in.Reason, "Art. 21") {
+				t.Errorf("%s %s: %v, want an input error on %s citing Art. 21", tc.path, tc.data, err, tc.field)
+			}
+		}
+		if fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+			t.Fatal("refused dates wrote rows")
+		}
+		if err := open(workflow.PathPlatformEntry, `{"change":"其他","changed_on":"2020-07-01","details":"职务变更"}`); err != nil {
+			t.Fatalf("the day the measures took effect: %v", err)
+		}
 	})
 	t.Run("HR notice becomes a task for the legal office", func(t *testing.T) {
 		w.T = t

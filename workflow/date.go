@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -86,9 +87,12 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 		*d = Date{}
 		return nil
 	}
+	// An UnmarshalTypeError, so that encoding/json names the member it
+	// was for (JSONFault words it).
+	bad := &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Date]()}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("invalid date: want \"YYYY-MM-DD\"")
+		return bad
 	}
 	if s == "" {
 		*d = Date{}
@@ -96,7 +100,7 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	v, err := ParseDate(s)
 	if err != nil {
-		return err
+		return bad
 	}
 	*d = v
 	return nil

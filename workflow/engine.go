@@ -1044,6 +1044,9 @@ func replay(ctx context.Context, tx Tx, user int64, key, fp string, out any) (bo
 	if key == "" {
 		return false, nil
 	}
+	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return true, Invalid("Idempotency-Key", "at most 255 printable ASCII characters (a UUID, say)")
+	}
 	rec, err := tx.Idempotency(ctx, user, key)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil

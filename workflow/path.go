@@ -384,6 +384,12 @@ func decodeInput(raw json.RawMessage, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if field, reason, ok := JSONFault(err); ok {
+			if field != "" {
+				return &InputError{Field: "data." + field, Reason: reason}
+			}
+			return &InputError{Field: "data", Reason: reason}
+		}
 		return &InputError{Field: "data", Reason: err.Error()}
 	}
 	return nil

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -63,10 +65,33 @@ func queryID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// queryAll is every value of the query parameter name. A query string
+// that does not parse (a bad %-escape) is a 400, not parameters dropped
+// silently; so is a value that is not UTF-8 or holds a control or
+// invisible character (checkText).
+func queryAll(r *http.Request, name string) ([]string, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("", "malformed query string: %v", err)
+	}
+	for _, v := range q[name] {
+		if !utf8.ValidString(v) {
+			return nil, badRequest(name, "%s: not valid UTF-8", name)
+		}
+		if bad := badRune(v); bad >= 0 {
+			return nil, badRequest(name, "%s: holds %U, a control or invisible character", name, bad)
+		}
+	}
+	return q[name], nil
+}
+
 // queryOne is the query parameter name, "" when absent; given more than
 // once it is a 400, never one of the values picked silently.
 func queryOne(r *http.Request, name string) (string, error) {
-	vs := r.URL.Query()[name]
+	vs, err := queryAll(r, name)
+	if err != nil {
+		return "", err
+	}
 	if len(vs) > 1 {
 		return "", badRequest(name, "%s: given %d times; it takes one value", name, len(vs))
 	}

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -611,5 +613,87 @@ func TestPlatformExportCSVHasNoFormulas(t *testing.T) {
 		if got := csvSafe(in); got != want {
 			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestTextRefused: what no member takes — bytes that are not UTF-8, NUL
+// and other control characters, invisible format characters, a member
+// given twice, a query string that does not parse — is a 400 naming the
+// member, on both stores (PostgreSQL refused NUL itself, as a 500), and
+// writes nothing. Type errors name the member in JSON's terms, never Go's.
+func TestTextRefused(t *testing.T) {
+	t.Parallel()
+	for _, st := range testStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			f := setupOn(t, st.open, Options{})
+			f.openIntake(t, 100)
+			rows := func() string {
+				var out []int
+				for _, table := range []string{"people", "cases", "events", "tasks", "delegations", "idempotency", "users"} {
+					var n int
+					if err := f.store.DB().QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, n)
+				}
+				return fmt.Sprint(out)
+			}
+			c := f.openCase(t, f.ready)
+			events := "/api/v1/cases/" + itoa(c.ID) + "/events"
+			person := func(name string) string {
+				return `{"name":"` + name + `","id_number":"` + string(idNumber("65010219950404006")) + `","education":"本科","org_unit_id":` + itoa(f.prefBiz) + `}`
+			}
+			application := func(comment, data string) string {
+				return `{"path":"application","person_id":` + itoa(f.ready) + `,"comment":"` + comment + `","data":` + data + `}`
+			}
+			complaint := func(comment, data string) string {
+				return `{"path":"complaint","org_unit_id":` + itoa(f.pref) + `,"comment":"` + comment + `","data":` + data + `}`
+			}
+			before := rows()
+			for _, tc := range []struct {
+				name, method, path, token, body, hdr string
+				field, detail                        string
+			}{
+				{"NUL in a name", "POST", "/api/v1/people", clerkToken, person(`赵\u0000六`), "", "name", "U+0000"},
+				{"zero-width space in a name", "POST", "/api/v1/people", clerkToken, person(`赵\u200b六`), "", "name", "U+200B"},
+				{"bidi override in a name", "POST", "/api/v1/people", clerkToken, person(`\u202e六赵`), "", "name", "U+202E"},
+				{"bell in a comment", "POST", "/api/v1/cases", clerkToken, application(`a\u0007b`, `{}`), "", "comment", "U+0007"},
+				{"NUL inside data", "POST", "/api/v1/cases", clerkToken, application(``, `{"region":"乌鲁木齐\u0000"}`), "", "data.region", "U+0000"},
+				{"NUL in a list inside data", "POST", "/api/v1/cases", clerkToken, application(``, `{"specialities":["ok","\u0000"]}`), "", "data.specialities", "U+0000"},
+				{"NUL in a public complaint", "POST", "/api/v1/public/complaints", "", `{"officer_name":"张三","facts":"x\u0000"}`, "X-Test-Client: 10.9.9.9", "facts", "U+0000"},
+				{"NUL in a login", "POST", "/api/v1/session", "", `{"name":"a\u0000b","password":"x"}`, "", "name", "U+0000"},
+				{"a member given twice", "POST", "/api/v1/people", clerkToken, strings.Replace(person("赵六"), "{", `{"name":"钱七",`, 1), "", "name", "given twice"},
+				{"twice inside data", "POST", "/api/v1/cases", clerkToken, application(``, `{"region":"a","region":"b"}`), "", "data.region", "given twice"},
+				{"not UTF-8", "POST", "/api/v1/people", clerkToken, person("赵\xe9六"), "", "", "not valid UTF-8"},
+				{"NUL in a query", "GET", "/api/v1/people?name=%00", clerkToken, "", "", "name", "U+0000"},
+				{"not UTF-8 in a query", "GET", "/api/v1/people?name=%E9", clerkToken, "", "", "name", "UTF-8"},
+				{"a bad escape in a query", "GET", "/api/v1/people?name=%ZZ", clerkToken, "", "", "", "malformed query string"},
+				{"a bad Idempotency-Key", "POST", events, clerkToken, `{"event":"submit_for_approval","expected_version":99}`, "Idempotency-Key: k\xe9y", "Idempotency-Key", "printable ASCII"},
+				{"a long Idempotency-Key", "POST", events, clerkToken, `{"event":"submit_for_approval","expected_version":99}`, "Idempotency-Key: " + strings.Repeat("k", 256), "Idempotency-Key", "printable ASCII"},
+				{"a string for a list inside data", "POST", "/api/v1/cases", clerkToken, complaint(``, `{"channel":"来信","facts":["x"]}`), "", "data.facts", "want a JSON string, got array"},
+				{"an unknown member inside data", "POST", "/api/v1/cases", clerkToken, complaint(``, `{"channel":"来信","facts":"x","zzz":1}`), "", "data.zzz", "unknown member"},
+				{"no such day inside data", "POST", "/api/v1/cases", clerkToken, complaint(``, `{"channel":"来信","facts":"x","received_on":"2026-02-30"}`), "", "data.received_on", `"2026-02-30" is not a date`},
+				{"no such day", "POST", "/api/v1/delegations", principalToken, `{"deputy_user_id":1,"ends_on":"2026-02-30"}`, "", "ends_on", `"2026-02-30" is not a date`},
+			} {
+				var hdr []string
+				if tc.hdr != "" {
+					hdr = append(hdr, tc.hdr)
+				}
+				r := f.do(t, tc.method, tc.path, tc.token, tc.body, hdr...)
+				u, _ := url.Parse(tc.path)
+				p := r.problemOf(t, http.StatusBadRequest, u.EscapedPath())
+				if p.Field != tc.field || !strings.Contains(p.Detail, tc.detail) || strings.Contains(p.Detail, "Go ") || strings.Contains(p.Detail, "workflow.") {
+					t.Errorf("%s: field %q detail %q, want field %q and %q", tc.name, p.Field, p.Detail, tc.field, tc.detail)
+				}
+			}
+			if after := rows(); after != before {
+				t.Fatalf("refused requests wrote rows: %s, before %s", after, before)
+			}
+			// Tabs and line breaks are text.
+			var v workflow.CaseView
+			f.do(t, "POST", "/api/v1/cases", clerkToken, complaint(`第一行\n\t第二行`, `{"channel":"来信","officer_name":"张某","facts":"第一段\r\n第二段"}`)).
+				decode(t, http.StatusCreated, &v)
+		})
 	}
 }

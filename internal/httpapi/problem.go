@@ -9,8 +9,11 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"certflow/documents"
 	"certflow/workflow"
@@ -172,7 +175,7 @@ func detail(err error) string {
 
 // writeProblem sends p as application/problem+json.
 func (a *api) writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
-	p.Instance = r.URL.Path
+	p.Instance = r.URL.EscapedPath() // a URI reference (RFC 9457 §3.1.5), not the decoded path
 	a.writeBody(w, r, "application/problem+json", p.Status, p)
 }
 
@@ -209,8 +212,14 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 				detail: fmt.Sprintf("Content-Type %q: send application/json", ct)}
 		}
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return bodyError(err)
+	}
+	if err := checkText(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return bodyError(err)
@@ -226,6 +235,91 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// checkText refuses, before anything is decoded, what no member of any
+// body takes and what a database may refuse: bytes that are not UTF-8,
+// control characters other than tab and line breaks (NUL above all:
+// PostgreSQL stores no NUL in text or jsonb), invisible format characters
+// (zero-width, bidi overrides, BOM: a name holding them looks like
+// another), and a member named twice in one object (encoding/json would
+// keep the last silently). It reads every string, member names and values,
+// nested in data too. Malformed JSON it leaves to the decoder to describe.
+func checkText(body []byte) error {
+	if !utf8.Valid(body) {
+		return badRequest("", "the body is not valid UTF-8")
+	}
+	type frame struct {
+		object  bool
+		wantKey bool
+		keys    map[string]bool
+		path    string // the member this container is, dotted
+		key     string // in an object: the member being read
+	}
+	stack := []*frame{{path: ""}}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or malformed: the decoder says which
+		}
+		top := stack[len(stack)-1]
+		member := top.path
+		if top.object && !top.wantKey {
+			member = join(top.path, top.key)
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{', '[':
+				stack = append(stack, &frame{object: tok == '{', wantKey: tok == '{', keys: map[string]bool{}, path: member})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+				top = stack[len(stack)-1]
+			}
+		case string:
+			if top.object && top.wantKey {
+				if bad := badRune(tok); bad >= 0 {
+					return badRequest(join(top.path, tok), "a member name holds %U, a control or invisible character", bad)
+				}
+				if top.keys[tok] {
+					return badRequest(join(top.path, tok), "%s: given twice; it takes one value", join(top.path, tok))
+				}
+				top.keys[tok], top.key, top.wantKey = true, tok, false
+				continue
+			}
+			if bad := badRune(tok); bad >= 0 {
+				field := member
+				if field == "" {
+					field = "body"
+				}
+				return badRequest(member, "%s: holds %U, a control or invisible character; remove it", field, bad)
+			}
+		}
+		if top.object {
+			top.wantKey = true // a member's value ended
+		}
+	}
+}
+
+// badRune returns the first rune of s no text may hold (checkText), or -1.
+func badRune(s string) rune {
+	for _, r := range s {
+		if (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') || unicode.Is(unicode.Cf, r) {
+			return r
+		}
+	}
+	return -1
+}
+
+// join is the dotted path of member key in path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
 func isTooLarge(err error) bool {
 	var re *requestError
 	return errors.As(err, &re) && re.status == http.StatusRequestEntityTooLarge
@@ -234,44 +328,22 @@ func isTooLarge(err error) bool {
 // bodyError says what is wrong with a body encoding/json refused.
 func bodyError(err error) error {
 	var (
-		syntax  *json.SyntaxError
-		typ     *json.UnmarshalTypeError
-		tooBig  *http.MaxBytesError
-		unknown = "json: unknown field "
+		typ    *json.UnmarshalTypeError
+		tooBig *http.MaxBytesError
 	)
 	switch {
 	case errors.As(err, &tooBig):
 		return &requestError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
 	case errors.Is(err, io.EOF):
 		return badRequest("", "the body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("", "malformed JSON: the body ends too early")
-	case errors.As(err, &syntax):
-		return badRequest("", "malformed JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
-	case errors.As(err, &typ):
-		if typ.Field == "" {
-			return badRequest("", "the body must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+	case errors.As(err, &typ) && typ.Field == "" && typ.Type.Kind() == reflect.Struct:
+		return badRequest("", "the body must be a JSON object, not %s", typ.Value)
+	}
+	if field, reason, ok := workflow.JSONFault(err); ok {
+		if field == "" {
+			return badRequest("", "%s", reason)
 		}
-		return badRequest(typ.Field, "%s: want a JSON %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
-	case strings.HasPrefix(err.Error(), unknown):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), unknown), `"`)
-		return badRequest(field, "unknown member %q", field)
+		return badRequest(field, "%s: %s", field, reason)
 	}
-	// A type's own UnmarshalJSON refused the value (a date, say).
 	return badRequest("", "invalid value: %s", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// jsonKind names a Go kind as a JSON type.
-func jsonKind(k string) string {
-	switch k {
-	case "struct", "map":
-		return "object"
-	case "slice", "array":
-		return "array"
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	}
-	return "number"
 }

@@ -105,7 +105,12 @@ func (a *api) overdue(w http.ResponseWriter, r *http.Request) {
 // .xlsx (default) or CSV, for entry into the two platforms.
 func (a *api) platformExport(w http.ResponseWriter, r *http.Request) {
 	var ids []int64
-	for _, s := range r.URL.Query()["person_id"] {
+	given, err := queryAll(r, "person_id")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	for _, s := range given {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
 			a.writeError(w, r, workflow.Invalid("person_id", fmt.Sprintf("%q is not an ID", s)))

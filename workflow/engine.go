@@ -685,9 +685,18 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, ce
 			if o.ID == cause.ID || !slices.Contains(def.From, o.State) {
 				return nil
 			}
+			// Locked before it is read: a task act committed on it
+			// meanwhile is waited for, not a version conflict that fails
+			// the command that triggered this one.
+			if err := tx.LockCase(ctx, o.ID); err != nil {
+				return err
+			}
 			fc, err := tx.FireContext(ctx, o.ID)
 			if err != nil {
 				return err
+			}
+			if !slices.Contains(def.From, fc.Case.State) {
+				return nil // moved on while it was waited for
 			}
 			if _, err := e.fireFollower(ctx, tx, fl, fc, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, Comment: why}, now); err != nil {
 				return fmt.Errorf("workflow: %s on case %d after %s: %w", def.Name, o.ID, cause.Number, err)

@@ -48,6 +48,11 @@ type Tx interface {
 	// the person's trainings and certificates and the case's tasks. The
 	// stores read them together (PostgreSQL in one round trip).
 	FireContext(ctx context.Context, id int64) (FireContext, error)
+	// LockCase holds case id against other writers until the transaction
+	// ends, so that what is read of it next is what the transaction's
+	// version check will find (PostgreSQL: FOR UPDATE; a SQLite write
+	// transaction holds the whole database already).
+	LockCase(ctx context.Context, id int64) error
 	CreateCase(ctx context.Context, c *Case) error
 	ListCases(ctx context.Context, f CaseFilter) ([]Case, error)
 	CaseEvents(ctx context.Context, caseID int64) ([]Event, error)

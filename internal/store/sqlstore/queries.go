@@ -297,6 +297,15 @@ func scanCase(r interface{ Scan(...any) error }) (workflow.Case, error) {
 	return c, err
 }
 
+func (t *tx) LockCase(ctx context.Context, id int64) error {
+	if t.s.dialect.Name != "postgres" {
+		return nil
+	}
+	var got int64
+	err := t.queryRow(ctx, `SELECT id FROM cases WHERE id = $1 FOR UPDATE`, id).Scan(&got)
+	return notFound(t.s.interpret(err), "case", id)
+}
+
 func (t *tx) Case(ctx context.Context, id int64) (workflow.Case, error) {
 	c, err := scanCase(t.queryRow(ctx, sqlCase, id))
 	return c, notFound(t.s.interpret(err), "case", id)

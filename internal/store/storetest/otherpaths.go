@@ -438,6 +438,38 @@ func testSuspension(t *testing.T, open Opener) {
 			t.Fatalf("the dismissed proposal moved: %s v%d", got.State, got.Version)
 		}
 	})
+	t.Run("a return waits for a concurrent act on the suspension it ends, and does not fail", func(t *testing.T) {
+		w.T = t
+		app := w.receivedCertificate(casts[0])
+		p := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathSuspension, CertificateID: app.CertificateID,
+			Data: json.RawMessage(`{"ground":1,"facts":"将证件转借他人使用"}`)})
+		dep := w.openAs("hr", workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: app.PersonID, Data: json.RawMessage(`{"reason":"辞职"}`)})
+		// Another request writes the proposal (a claim, say) and has not
+		// committed when the return reads it.
+		other, err := w.Store.DB().BeginTx(w.Ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Rollback()
+		if _, err := other.ExecContext(w.Ctx, `UPDATE cases SET version = version + 1 WHERE id = $1`, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := w.Fire("clerk", dep, workflow.EvRecordReturn, "", fmt.Sprintf(`{"certificate_id":%d}`, app.CertificateID))
+			done <- err
+		}()
+		time.Sleep(300 * time.Millisecond) // the return reaches the proposal and waits
+		if err := other.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("the return failed on the proposal it ends: %v", err)
+		}
+		if got := w.view("clerk", p.ID); got.State != workflow.SusEnded || got.Version != p.Version+2 {
+			t.Fatalf("the proposal after the return: %s v%d, want %s v%d", got.State, got.Version, workflow.SusEnded, p.Version+2)
+		}
+	})
 	t.Run("a suspension left behind when its certificate was taken back is settled by the sweep", func(t *testing.T) {
 		w.T = t
 		v := w.MustFire("leader", suspensionScript.open(w), workflow.EvSuspend, "", "")

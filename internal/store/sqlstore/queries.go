@@ -119,6 +119,11 @@ func (t *tx) Person(ctx context.Context, id int64) (workflow.Person, error) {
 	return p, notFound(t.s.interpret(err), "person", id)
 }
 
+// likeEscaper makes a search text a literal LIKE pattern: its % and _
+// match only themselves, under ESCAPE '\' (written out on both databases:
+// SQLite has no default escape character).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 func (t *tx) ListPeople(ctx context.Context, f workflow.PersonFilter) ([]workflow.Person, error) {
 	args := []any{f.After}
 	q := `SELECT ` + personCols + ` FROM people p JOIN org_units u ON u.id = p.org_unit_id JOIN org_units d ON d.id = u.dept_id
@@ -128,8 +133,8 @@ func (t *tx) ListPeople(ctx context.Context, f workflow.PersonFilter) ([]workflo
 		q += fmt.Sprintf(" AND p.org_unit_id = $%d", len(args))
 	}
 	if f.Name != "" {
-		args = append(args, "%"+f.Name+"%")
-		q += fmt.Sprintf(" AND p.name LIKE $%d", len(args))
+		args = append(args, "%"+likeEscaper.Replace(f.Name)+"%")
+		q += fmt.Sprintf(` AND p.name LIKE $%d ESCAPE '\'`, len(args))
 	}
 	if f.IDNumber != "" {
 		args = append(args, f.IDNumber)

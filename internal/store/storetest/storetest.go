@@ -193,4 +193,5 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Validity", func(t *testing.T) { testValidity(t, open) })
 	t.Run("Deadlines", func(t *testing.T) { testDeadlines(t, open) })
 	t.Run("Scenario", func(t *testing.T) { testScenario(t, open) })
+	t.Run("Validation", func(t *testing.T) { testValidation(t, open) })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -414,11 +415,46 @@ func (e *Engine) Certificates(ctx context.Context, actor *Actor, f CertificateFi
 	return out, err
 }
 
+// checkCaseFilter refuses a path or state no path has: a typing error
+// would otherwise list nothing, as if there were no such cases. A state
+// is checked against the states of f.Path, or of every path when f names
+// none.
+func (e *Engine) checkCaseFilter(f CaseFilter) error {
+	paths := e.order
+	if f.Path != "" {
+		if _, ok := e.paths[f.Path]; !ok {
+			return Invalid("path", fmt.Sprintf("unknown value %q (one of %v)", f.Path, e.order))
+		}
+		paths = []PathName{f.Path}
+	}
+	if f.State == "" {
+		return nil
+	}
+	var states []State
+	for _, n := range paths {
+		for _, s := range e.paths[n].States {
+			if s.Name == f.State {
+				return nil
+			}
+			if !slices.Contains(states, s.Name) {
+				states = append(states, s.Name)
+			}
+		}
+	}
+	if f.Path != "" {
+		return Invalid("state", fmt.Sprintf("unknown value %q for path %s (one of %v)", f.State, f.Path, states))
+	}
+	return Invalid("state", fmt.Sprintf("unknown value %q (one of %v)", f.State, states))
+}
+
 // Cases lists the cases actor reaches, filtered, by ascending ID; an
 // officer sees the cases about themselves, the justice liaison those that
 // reached justice. A page holds f.Limit cases (the store's default when 0)
 // whenever that many follow, however many the liaison may not see.
 func (e *Engine) Cases(ctx context.Context, actor *Actor, f CaseFilter) ([]Case, error) {
+	if err := e.checkCaseFilter(f); err != nil {
+		return nil, err
+	}
 	var out []Case
 	err := e.store.View(ctx, func(tx Tx) error {
 		sc, err := e.scopeOf(ctx, tx, actor, true)

@@ -543,7 +543,7 @@ func buildOpenAPI() ([]byte, error) {
 				idQuery("person_id", "only cases about this person"),
 				idQuery("certificate_id", "only cases about this certificate"),
 				query("path", "only cases of this path", schema(reflect.TypeFor[workflow.PathName]())),
-				query("state", "only cases in this state", obj{"type": "string"}),
+				query("state", "only cases in this state: one of the path's states, or of any path's when path is left out (an unknown one is a 400)", obj{"type": "string"}),
 			}, paging...),
 			status: 200, result: list(reflect.TypeFor[workflow.Case]()), errors: []int{400, 401}},
 		{method: "GET", path: Prefix + "/cases/{id}/documents", id: "listCaseDocuments", summary: "List a case's documents and their rendering state", tag: "documents",

@@ -192,6 +192,17 @@ func (e *Engine) Now() time.Time { return e.clock().UTC() }
 
 func (e *Engine) today(now time.Time) Date { return DateOf(now.In(e.loc)) }
 
+// MaxCommentLength caps, in characters, the comment of everything that
+// takes one: an event (opening a case, compiling a batch included), an act
+// on a task, a copy. inputComment checks it.
+const MaxCommentLength = 2000
+
+// inputComment trims a comment and refuses one longer than
+// MaxCommentLength.
+func inputComment(s string) (string, error) {
+	return inputText("comment", s, false, MaxCommentLength)
+}
+
 // Command fires one event on one case.
 type Command struct {
 	Actor           *Actor
@@ -452,12 +463,11 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if cmd.ExpectedVersion != c.Version {
 			return fmt.Errorf("%w: case %d is at version %d, not %d", ErrStale, c.ID, c.Version, cmd.ExpectedVersion)
 		}
-		cmd.Comment = strings.TrimSpace(cmd.Comment)
+		if cmd.Comment, err = inputComment(cmd.Comment); err != nil {
+			return err
+		}
 		if def.CommentRequired && cmd.Comment == "" {
 			return Invalid("comment", string(def.Name)+" needs a comment giving the reason")
-		}
-		if len([]rune(cmd.Comment)) > 2000 {
-			return Invalid("comment", "longer than 2000 characters")
 		}
 		snap := e.snapshotOf(cmd.Actor, cc, fc.Trainings, fc.Certificates, now)
 		tr, err := e.run(ctx, p, def, snap, cmd.Input)
@@ -923,6 +933,10 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	if p.SpawnedBy != "" && !system {
 		return Case{}, Invalid("path", fmt.Sprintf("a %s case is opened by %s, not by hand", p.Name, p.SpawnedBy))
 	}
+	comment, err := inputComment(in.Comment)
+	if err != nil {
+		return Case{}, err
+	}
 	def, _ := p.Event(EvOpen)
 	c := Case{Path: p.Name, State: StateNew, PersonID: in.PersonID, CertificateID: in.CertificateID,
 		Preparer: actor.UserID, Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
@@ -998,7 +1012,6 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	if c.OrgUnitID == 0 {
 		return Case{}, Invalid("person_id", "the case needs a person, a certificate or a department")
 	}
-	var err error
 	if cc.Department, err = tx.OrgUnit(ctx, c.OrgUnitID); err != nil {
 		return Case{}, err
 	}
@@ -1027,7 +1040,7 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	if err != nil {
 		return Case{}, err
 	}
-	ch, err := e.commit(ctx, tx, tr, Command{Actor: actor, Event: EvOpen, Comment: strings.TrimSpace(in.Comment), Input: in.Data}, now)
+	ch, err := e.commit(ctx, tx, tr, Command{Actor: actor, Event: EvOpen, Comment: comment, Input: in.Data}, now)
 	if err != nil {
 		return Case{}, err
 	}

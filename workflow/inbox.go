@@ -907,12 +907,12 @@ func (e *Engine) actOnTask(ctx context.Context, actor *Actor, taskID int64, in T
 	if actor == nil {
 		return TaskActResult{}, ErrUnauthenticated
 	}
-	comment := strings.TrimSpace(in.Comment)
-	if utf8.RuneCountInString(comment) > 2000 {
-		return TaskActResult{}, Invalid("comment", "longer than 2000 characters")
+	comment, err := inputComment(in.Comment)
+	if err != nil {
+		return TaskActResult{}, err
 	}
 	var res TaskActResult
-	err := e.store.Update(ctx, func(tx Tx) error {
+	err = e.store.Update(ctx, func(tx Tx) error {
 		it, err := inboxTx(tx)
 		if err != nil {
 			return err
@@ -1168,15 +1168,15 @@ func (e *Engine) CopyCase(ctx context.Context, actor *Actor, caseID int64, in Co
 	if actor == nil {
 		return CopyResult{}, ErrUnauthenticated
 	}
-	in.Comment = strings.TrimSpace(in.Comment)
-	if utf8.RuneCountInString(in.Comment) > 2000 {
-		return CopyResult{}, Invalid("comment", "longer than 2000 characters")
+	var err error
+	if in.Comment, err = inputComment(in.Comment); err != nil {
+		return CopyResult{}, err
 	}
 	if len(in.UserIDs) == 0 || len(in.UserIDs) > maxCopies {
 		return CopyResult{}, Invalid("user_ids", fmt.Sprintf("name 1 to %d users", maxCopies))
 	}
 	res := CopyResult{UserIDs: []int64{}}
-	err := e.store.Update(ctx, func(tx Tx) error {
+	err = e.store.Update(ctx, func(tx Tx) error {
 		it, err := inboxTx(tx)
 		if err != nil {
 			return err

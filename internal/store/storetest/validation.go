@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"certflow/workflow"
@@ -10,6 +11,7 @@ import (
 // on every store. Each refusal names its field and writes nothing.
 func testValidation(t *testing.T, open Opener) {
 	t.Run("NameSearchIsLiteral", func(t *testing.T) { testNameSearchIsLiteral(t, open) })
+	t.Run("CommentCap", func(t *testing.T) { testCommentCap(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -43,6 +45,58 @@ func testNameSearchIsLiteral(t *testing.T, open Opener) {
 		}
 		if len(ids) != len(tc.want) || (len(ids) > 0 && ids[0] != tc.want[0]) {
 			t.Errorf("name %q: got people %v, want %v", tc.name, ids, tc.want)
+		}
+	}
+}
+
+// testCommentCap: every comment is capped at workflow.MaxCommentLength
+// characters (not bytes) — opening a case, compiling a batch, firing an
+// event, acting on a task, copying a case — and one over is refused on
+// comment, writing nothing.
+func testCommentCap(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	atCap := strings.Repeat("字", workflow.MaxCommentLength) // 3 bytes each
+	over := atCap + "字"
+	app := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhaolei", nil), `{"proposed_categories":["安全生产监督管理"]}`)
+	app = w.MustFire("clerk", app, workflow.EvSubmitForApproval, "", "")
+	task := w.openTask(app, workflow.TaskApprove)
+	applicant := w.ClonePerson("zhangwei", nil)
+	for _, tc := range []struct {
+		name string
+		do   func(comment string) error
+	}{
+		{"open", func(comment string) error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathApplication,
+				PersonID: applicant, Data: raw(categories), Comment: comment})
+			return err
+		}},
+		{"fire", func(comment string) error {
+			_, err := w.Fire("leader", app, workflow.EvSendBack, comment, "")
+			return err
+		}},
+		{"claim", func(comment string) error {
+			_, err := w.Engine.ClaimTask(w.Ctx, w.Actor("leader"), task.ID, workflow.TaskActInput{Comment: comment})
+			return err
+		}},
+		{"copy", func(comment string) error {
+			_, err := w.Engine.CopyCase(w.Ctx, w.Actor("clerk"), app.ID, workflow.CopyInput{
+				UserIDs: []int64{w.Data.Users["lina"].ID}, Comment: comment})
+			return err
+		}},
+		// Last: the batch takes the application in.
+		{"batch", func(comment string) error {
+			_, err := w.Engine.CompileBatch(w.Ctx, w.Actor("clerk"), workflow.BatchInput{CaseIDs: []int64{app.ID}, Comment: comment})
+			return err
+		}},
+	} {
+		w.refused(t, tc.name+" with a comment over the cap", func() error { return tc.do(over) }, isInputOn("comment"))
+		if err := tc.do(atCap); err != nil {
+			t.Fatalf("%s with a comment at the cap: %v", tc.name, err)
+		}
+		if tc.name == "fire" {
+			app = w.view("clerk", app.ID)
+			app = w.MustFire("clerk", app, workflow.EvSubmitForApproval, "", "")
+			task = w.openTask(app, workflow.TaskApprove)
 		}
 	}
 }

@@ -109,17 +109,48 @@ func (in ApplicationInput) applyTo(d *ApplicationData) error {
 	return nil
 }
 
+// validCategories checks a list of 执法类别: each known (Art. 6), and
+// listed once — a category named twice is a slip of the form, not a
+// request.
 func validCategories(field string, cats []Category) ([]Category, error) {
 	out := make([]Category, 0, len(cats))
 	for _, c := range cats {
 		if !c.Valid() {
 			return nil, Invalid(field, fmt.Sprintf("unknown 执法类别 %q (Art. 6: 安全生产监督管理, 消防监督管理, 应急管理)", c))
 		}
-		if !slices.Contains(out, c) {
-			out = append(out, c)
+		if slices.Contains(out, c) {
+			return nil, Invalid(field, fmt.Sprintf("执法类别 %q is listed twice", c))
 		}
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// narrowedCategories checks the 执法类别 a decision keeps of those before
+// it (from): at least one, each valid and listed once — an input error —
+// and none outside from, which Art. 6 refuses with condition. An empty
+// list is not "none of them": the decision that keeps none is a refusal,
+// which has its own event.
+func narrowedCategories(field string, cats, from []Category, condition string) ([]Category, error) {
+	if len(cats) == 0 {
+		return nil, Invalid(field, "name at least one 执法类别, or leave it out to keep them all ("+joinCategories(from)+")")
+	}
+	cats, err := validCategories(field, cats)
+	if err != nil {
+		return nil, err
+	}
+	if !subset(cats, from) {
+		return nil, &GuardError{[]Violation{{"Art. 6", condition}}}
+	}
+	return cats, nil
+}
+
+func joinCategories(cats []Category) string {
+	s := make([]string, len(cats))
+	for i, c := range cats {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
 }
 
 func subset(a, b []Category) bool {
@@ -473,12 +504,10 @@ func agreeCategories(t *Transition) error {
 	return updateApplication(t, func(d *ApplicationData) error {
 		agreed := d.ProposedCategories
 		if in.AgreedCategories != nil {
-			cats, err := validCategories("agreed_categories", in.AgreedCategories)
+			cats, err := narrowedCategories("agreed_categories", in.AgreedCategories, d.ProposedCategories,
+				"the principal leader agrees to some or all of the proposed 执法类别, never others")
 			if err != nil {
 				return err
-			}
-			if len(cats) == 0 || !subset(cats, d.ProposedCategories) {
-				return &GuardError{[]Violation{{"Art. 6", "the principal leader agrees to some or all of the proposed 执法类别, never others"}}}
 			}
 			agreed = cats
 		}
@@ -535,18 +564,19 @@ func issueCertificate(issuer string) func(*Transition) error {
 		if sub := t.Snap.application().SubmittedOn; !sub.IsZero() && in.IssuedOn.Before(sub) {
 			return Invalid("issued_on", "before the submission to the issuer ("+sub.String()+")")
 		}
+		if in.Issuer, err = inputText("issuer", in.Issuer, false, MaxIssuerLength); err != nil {
+			return err
+		}
 		if in.Issuer == "" {
 			in.Issuer = issuer
 		}
 		return updateApplication(t, func(d *ApplicationData) error {
 			confirmed := d.AgreedCategories
 			if in.Categories != nil {
-				cats, err := validCategories("categories", in.Categories)
+				cats, err := narrowedCategories("categories", in.Categories, d.AgreedCategories,
+					"the issuer confirms (核定) some or all of the agreed 执法类别, never others")
 				if err != nil {
 					return err
-				}
-				if len(cats) == 0 || !subset(cats, d.AgreedCategories) {
-					return &GuardError{[]Violation{{"Art. 6", "the issuer confirms (核定) some or all of the agreed 执法类别, never others"}}}
 				}
 				confirmed = cats
 			}

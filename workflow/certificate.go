@@ -89,16 +89,30 @@ func (c *Certificate) ValidOn(day Date) bool {
 	return c.State == CertReceived && !day.After(c.ValidUntil)
 }
 
+// MaxValidityYears bounds the validity (有效期) recorded for a certificate,
+// counted from its issue date. The measures are silent on how long a
+// certificate runs: the issuer decides, and certflow records what it
+// decided. The bound is certflow's decision, well above the validities
+// issuers grant, so that it refuses only a typing error (9999-12-31): such
+// a certificate would never expire, nor be reminded about.
+const MaxValidityYears = 10
+
+// MaxIssuerLength bounds, in characters, the issuer's name recorded with
+// a 核发 or 补发: a department's full name fits many times over.
+const MaxIssuerLength = 100
+
 // checkValidity refuses a validity (有效期) a certificate issued on issued
 // and recorded today cannot have: ending on or before its issue date, or
 // already over, which would put an expired certificate in the holder's
-// hands.
+// hands, or more than MaxValidityYears after its issue date.
 func checkValidity(until, issued, today Date) error {
-	switch {
+	switch limit := issued.AddMonths(12 * MaxValidityYears); {
 	case !until.After(issued):
 		return Invalid("valid_until", "must be after issued_on "+issued.String())
 	case until.Before(today):
 		return Invalid("valid_until", "ended on "+until.String()+": the certificate would be expired when recorded")
+	case until.After(limit):
+		return Invalid("valid_until", fmt.Sprintf("more than %d years after issued_on %s: the validity ends on %s at the latest", MaxValidityYears, issued, limit))
 	}
 	return nil
 }

@@ -428,15 +428,15 @@ func reissueCertificate(issuer string) func(*Transition) error {
 			}
 			cats := old.Categories
 			if in.Categories != nil {
-				if cats, err = validCategories("categories", in.Categories); err != nil {
+				if cats, err = narrowedCategories("categories", in.Categories, old.Categories,
+					"a reissued certificate carries some or all of the lost one's 执法类别, never others"); err != nil {
 					return err
 				}
-				if len(cats) == 0 || !subset(cats, old.Categories) {
-					return &GuardError{Violations: []Violation{{Article: "Art. 6",
-						Condition: "a reissued certificate carries some or all of the lost one's 执法类别, never others"}}}
-				}
 			}
-			if in.Issuer = strings.TrimSpace(in.Issuer); in.Issuer == "" {
+			if in.Issuer, err = inputText("issuer", in.Issuer, false, MaxIssuerLength); err != nil {
+				return err
+			}
+			if in.Issuer == "" {
 				in.Issuer = old.Issuer
 			}
 			if in.Issuer == "" {

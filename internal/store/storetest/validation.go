@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 func testValidation(t *testing.T, open Opener) {
 	t.Run("NameSearchIsLiteral", func(t *testing.T) { testNameSearchIsLiteral(t, open) })
 	t.Run("CommentCap", func(t *testing.T) { testCommentCap(t, open) })
+	t.Run("IssueInput", func(t *testing.T) { testIssueInput(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -97,6 +100,68 @@ func testCommentCap(t *testing.T, open Opener) {
 			app = w.view("clerk", app.ID)
 			app = w.MustFire("clerk", app, workflow.EvSubmitForApproval, "", "")
 			task = w.openTask(app, workflow.TaskApprove)
+		}
+	}
+}
+
+// testIssueInput: what the issuer's 核发 and 补发 record. An empty list of
+// categories is an input error ("at least one"), not the Art. 6 refusal of
+// categories never agreed; a category twice is refused; the validity ends
+// at most workflow.MaxValidityYears after the issue date; the issuer's
+// name is at most workflow.MaxIssuerLength characters. The principal
+// leader's agreed_categories follow the same rules.
+func testIssueInput(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	pending := w.reach(casts[0], workflow.AppPendingApproval)
+	for _, body := range []string{`{"agreed_categories":[]}`, `{"agreed_categories":["应急管理","应急管理"]}`} {
+		w.refused(t, "approve "+body, func() error {
+			_, err := w.Fire("leader", pending, workflow.EvApprove, "同意", body)
+			return err
+		}, isInputOn("agreed_categories"))
+	}
+	longIssuer := strings.Repeat("司", workflow.MaxIssuerLength)
+	for _, tc := range []struct {
+		name   string
+		submit func() workflow.CaseView
+		issued string // the issue date the bodies give
+	}{
+		{"issue", func() workflow.CaseView { return w.reach(casts[0], workflow.AppSubmitted) }, "2026-03-09"},
+		{"reissue", func() workflow.CaseView { return lossJusticeScript.walk(w, workflow.LossSubmitted) }, "2026-03-10"},
+	} {
+		v := tc.submit()
+		n := w.seq.Add(1)
+		body := func(extra string) string {
+			return fmt.Sprintf(`{"number":"V-%d","issued_on":%q,"valid_until":"2031-03-08"%s}`, n, tc.issued, extra)
+		}
+		for _, bad := range []struct {
+			extra string
+			want  func(error) bool
+		}{
+			{`,"categories":[]`, func(err error) bool {
+				var in *workflow.InputError
+				return isInputOn("categories")(err) && errors.As(err, &in) && strings.Contains(in.Reason, "at least one")
+			}},
+			{`,"categories":["安全生产监督管理","安全生产监督管理"]`, isInputOn("categories")},
+			{`,"categories":["消防监督管理"]`, func(err error) bool { return isGuard(err, "Art. 6") }},
+			{`,"issuer":"` + longIssuer + `司"`, isInputOn("issuer")},
+		} {
+			w.refused(t, tc.name+" "+bad.extra, func() error {
+				_, err := w.Fire("clerk", v, workflow.EvIssue, "", body(bad.extra))
+				return err
+			}, bad.want)
+		}
+		issued := workflow.MustDate(tc.issued)
+		limit := issued.AddMonths(12 * workflow.MaxValidityYears)
+		for _, until := range []string{"9999-12-31", limit.AddDays(1).String()} {
+			w.refused(t, tc.name+" valid until "+until, func() error {
+				_, err := w.Fire("clerk", v, workflow.EvIssue, "", fmt.Sprintf(`{"number":"V-%d","issued_on":%q,"valid_until":%q}`, n, tc.issued, until))
+				return err
+			}, isInputOn("valid_until"))
+		}
+		v = w.MustFire("clerk", v, workflow.EvIssue, "", fmt.Sprintf(`{"number":"V-%d","issued_on":%q,"valid_until":%q,"issuer":%q,"categories":["安全生产监督管理"]}`,
+			n, tc.issued, limit, longIssuer))
+		if c := w.certificate(v.CertificateID); c.ValidUntil != limit || c.Issuer != longIssuer || fmt.Sprint(c.Categories) != "[安全生产监督管理]" {
+			t.Fatalf("%s recorded %+v", tc.name, c)
 		}
 	}
 }

@@ -58,9 +58,10 @@ type BatchInput struct {
 	// the batch to that unit's staff. 0: the one county department where
 	// the caller is a legal clerk.
 	OrgUnitID int64 `json:"org_unit_id,omitempty"`
-	// CaseIDs names the applications, in list order; empty: every
-	// application of the county's 派出机关 staff pending approval or
-	// approved, by 派出机关 then case.
+	// CaseIDs names the applications, in list order; nil (left out):
+	// every application of the county's 派出机关 staff pending approval
+	// or approved, by 派出机关 then case. An empty list names none, and is
+	// refused.
 	CaseIDs        []int64 `json:"case_ids,omitempty"`
 	Comment        string  `json:"comment,omitempty"`
 	IdempotencyKey string  `json:"-"`
@@ -127,6 +128,10 @@ func openBatch(t *Transition) error {
 func (e *Engine) CompileBatch(ctx context.Context, actor *Actor, in BatchInput) (CaseView, error) {
 	if actor == nil {
 		return CaseView{}, ErrUnauthenticated
+	}
+	if in.CaseIDs != nil && len(in.CaseIDs) == 0 {
+		// Read as "all of them", [] would compile what nobody named.
+		return CaseView{}, Invalid("case_ids", "an empty list names no application: name at least one, or leave case_ids out for every one pending approval or approved")
 	}
 	ids := make([]string, len(in.CaseIDs))
 	for i, id := range in.CaseIDs {
@@ -211,7 +216,7 @@ func (e *Engine) batchDepartment(ctx context.Context, tx Tx, actor *Actor, unitI
 	return unit, township, nil
 }
 
-// batchApplications selects the applications of a batch (ids empty) or
+// batchApplications selects the applications of a batch (ids nil) or
 // checks the ones named, in their order.
 func (e *Engine) batchApplications(ctx context.Context, tx Tx, actor *Actor, dept, township OrgUnit, ids []int64) ([]int64, error) {
 	if len(ids) > MaxBatchSize {

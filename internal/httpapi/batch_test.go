@@ -191,7 +191,7 @@ func TestBatchOverHTTP(t *testing.T) {
 	if p := w.compile(t, "clerk", `{"case_ids":[`+itoa(zhao.ID)+`,`+itoa(zhao.ID)+`]}`).problemOf(t, http.StatusBadRequest, "/api/v1/batches"); p.Field != "case_ids" {
 		t.Errorf("duplicate: %+v", p)
 	}
-	if p := w.compile(t, "clerk", `{"org_unit_id":`+itoa(w.data.Units["yanerwo"])+`,"case_ids":[]}`); p.status != http.StatusCreated {
+	if p := w.compile(t, "clerk", `{"org_unit_id":`+itoa(w.data.Units["yanerwo"])+`}`); p.status != http.StatusCreated {
 		t.Errorf("燕儿窝 alone: %d %s", p.status, p.body) // 赵磊
 	}
 	if p := w.compile(t, "clerk", `{"org_unit_id":`+itoa(w.data.Units["tianshan.business"])+`}`).problemOf(t, http.StatusBadRequest, "/api/v1/batches"); p.Field != "org_unit_id" {

@@ -14,7 +14,8 @@ type batchRequest struct {
 	// the caller is a legal clerk.
 	OrgUnitID int64 `json:"org_unit_id,omitempty"`
 	// CaseIDs names the applications, in list order; left out: every
-	// application of the county's 派出机关 staff pending approval or approved.
+	// application of the county's 派出机关 staff pending approval or
+	// approved. An empty list is refused (400).
 	CaseIDs []int64 `json:"case_ids,omitempty"`
 	Comment string  `json:"comment,omitempty"`
 }

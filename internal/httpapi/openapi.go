@@ -269,7 +269,7 @@ var schemaDescriptions = map[string]string{
 	"ComplaintStatus":  "How far a complaint filed online got: status handling (with the handling deadline due_on), decided (decided_on) or closed (told_on), with its Chinese label.",
 	"LoginRequest":     "A login: the user's name and password.",
 	"SessionView":      "The caller (user), how they were authenticated (via: session or token) and, for a cookie session, the CSRF token to send in X-CSRF-Token and when the session expires.",
-	"BatchRequest":     "A township 申领汇总 (Art. 5): org_unit_id is the county department or one of its 派出机关 (left out: the caller's one county); case_ids the applications in list order (left out: every one pending approval or approved).",
+	"BatchRequest":     "A township 申领汇总 (Art. 5): org_unit_id is the county department or one of its 派出机关 (left out: the caller's one county); case_ids the applications in list order (left out: every one pending approval or approved; an empty list is refused).",
 	"ComplaintReceipt": "The receipt of a public complaint: a lookup code the complainant keeps (shown once; only its hash is stored). No case number: its region prefix would tell whether a certificate number matched.",
 }
 
@@ -560,7 +560,7 @@ func buildOpenAPI() ([]byte, error) {
 			descr: "A county's legal clerk compiles the applications of its 派出机关 staff (Art. 5) into a case of path township_batch. " +
 				"Without case_ids: every application of the county's 派出机关 staff (or of the 派出机关 org_unit_id names) pending the principal " +
 				"leader's approval or approved, not yet sent to justice. With case_ids: those applications in that order, each checked the same way " +
-				"(422 naming each that does not belong; 404 for one out of the caller's scope). The batch's one document (batch_list, in the answer's " +
+				"(422 naming each that does not belong; 404 for one out of the caller's scope); an empty case_ids is a 400. The batch's one document (batch_list, in the answer's " +
 				"documents) renders in the background: the summary list followed, person by person, by the stored 登记表 and 执法类别建议审批表, merged " +
 				"into one PDF that is kept like every document (immutable, SHA-256) and downloaded with GET /documents/{id}. " +
 				"A retry with the same Idempotency-Key returns the first answer and writes nothing.",

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"certflow/internal/demo"
 	"certflow/workflow"
 )
 
@@ -45,5 +47,35 @@ func TestCaseStateFilter(t *testing.T) {
 		if got := len(page.Items) == 1 && page.Items[0].ID == c.ID; got != tc.found {
 			t.Errorf("%s: %d cases, want the draft: %v", tc.query, len(page.Items), tc.found)
 		}
+	}
+}
+
+// TestBatchEmptyCaseIDs: "case_ids":[] names no application and is a 400
+// on case_ids that compiles nothing; left out, case_ids still means every
+// application pending approval or approved.
+func TestBatchEmptyCaseIDs(t *testing.T) {
+	t.Parallel()
+	w := batchSetup(t)
+	app := w.apply(t, "clerk", w.people["wang"], "clerk:submit_for_approval")
+	batches := func() int {
+		var page struct {
+			Items     []workflow.Case `json:"items"`
+			NextAfter *int64          `json:"next_after"`
+		}
+		w.do(t, "GET", "/api/v1/cases?path=township_batch", demo.Token("clerk"), "").decode(t, http.StatusOK, &page)
+		return len(page.Items)
+	}
+	p := w.compile(t, "clerk", `{"case_ids":[]}`).problemTyped(t, http.StatusBadRequest, "/api/v1/batches", problemInvalid)
+	if p.Field != "case_ids" {
+		t.Errorf("field %q, want case_ids (detail %q)", p.Field, p.Detail)
+	}
+	if n := batches(); n != 0 {
+		t.Fatalf("%d batches after an empty case_ids, want none", n)
+	}
+	var batch workflow.CaseView
+	w.compile(t, "clerk", `{}`).decode(t, http.StatusCreated, &batch)
+	var d workflow.BatchData
+	if err := json.Unmarshal(batch.Data, &d); err != nil || len(d.Applications) != 1 || d.Applications[0] != app.ID {
+		t.Fatalf("batch without case_ids lists %v (%v), want [%d]", d.Applications, err, app.ID)
 	}
 }

@@ -88,9 +88,20 @@ type ApplicationInput struct {
 	Specialities       string          `json:"specialities,omitempty"`
 }
 
-// applyTo merges in into d, validating it.
-func (in ApplicationInput) applyTo(d *ApplicationData) error {
+// applyTo merges in into d, validating it: a kind must be one family
+// issues, the family of the case's path. Which of them Art. 5 gives the
+// person is a guard at submission (guardKind), where the draft can still
+// be corrected.
+func (in ApplicationInput) applyTo(d *ApplicationData, family Family) error {
 	if in.Kind != "" {
+		kinds := family.Kinds()
+		if !slices.Contains(kinds, in.Kind) {
+			allowed := make([]string, len(kinds))
+			for i, k := range kinds {
+				allowed[i] = fmt.Sprintf("%s (%s)", k, k.Label())
+			}
+			return Invalid("kind", fmt.Sprintf("%q is not a certificate kind this path applies for: one of %s", in.Kind, strings.Join(allowed, ", ")))
+		}
 		d.Kind = in.Kind
 	}
 	if in.ProposedCategories != nil {
@@ -382,7 +393,7 @@ func applicationPath(family Family) Path {
 			},
 			{
 				Name: EvSubmitForApproval, Label: "提交审批", From: []State{AppDraft}, To: AppPendingApproval,
-				Actors: []Role{office}, Guards: eligibility, Effect: applyApplicationInput, Prepares: true,
+				Actors: []Role{office}, Guards: eligibility, Effect: applyApplicationInput(family), Prepares: true,
 				Opens:  []TaskSpec{{Kind: TaskApprove, Role: RolePrincipal}},
 				Closes: []TaskKind{TaskRevise},
 				Docs:   []DocSpec{{DocRegistrationForm, "Art. 13"}, {DocCategoryProposal, "Art. 6"}},
@@ -471,7 +482,7 @@ func openApplication(family Family) func(*Transition) error {
 			return err
 		}
 		return updateApplication(t, func(d *ApplicationData) error {
-			if err := in.applyTo(d); err != nil {
+			if err := in.applyTo(d, family); err != nil {
 				return err
 			}
 			switch {
@@ -486,12 +497,15 @@ func openApplication(family Family) func(*Transition) error {
 	}
 }
 
-func applyApplicationInput(t *Transition) error {
-	var in ApplicationInput
-	if err := decodeInput(t.Input, &in); err != nil {
-		return err
+// applyApplicationInput records the preparer's corrections on submission.
+func applyApplicationInput(family Family) func(*Transition) error {
+	return func(t *Transition) error {
+		var in ApplicationInput
+		if err := decodeInput(t.Input, &in); err != nil {
+			return err
+		}
+		return updateApplication(t, func(d *ApplicationData) error { return in.applyTo(d, family) })
 	}
-	return updateApplication(t, in.applyTo)
 }
 
 func agreeCategories(t *Transition) error {

@@ -191,6 +191,14 @@ func (k CertificateKind) Family() Family {
 	return FamilyJustice
 }
 
+// Kinds lists the certificate kinds family f issues.
+func (f Family) Kinds() []CertificateKind {
+	if f == FamilyMinistry {
+		return []CertificateKind{KindMinistry}
+	}
+	return []CertificateKind{KindSupervision, KindEnforcement}
+}
+
 // Label is the Chinese name of k.
 func (k CertificateKind) Label() string {
 	switch k {

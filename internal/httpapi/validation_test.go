@@ -79,3 +79,24 @@ func TestBatchEmptyCaseIDs(t *testing.T) {
 		t.Fatalf("batch without case_ids lists %v (%v), want [%d]", d.Applications, err, app.ID)
 	}
 }
+
+// TestOpenApplicationKind: an unknown data.kind is refused when the case
+// opens (400 on kind, naming the kinds allowed), not stored as a draft.
+func TestOpenApplicationKind(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	r := f.do(t, "POST", "/api/v1/cases", clerkToken,
+		`{"path":"application","person_id":`+itoa(f.ready)+`,"data":{"kind":"bogus","proposed_categories":["应急管理"]}}`)
+	p := r.problemTyped(t, http.StatusBadRequest, "/api/v1/cases", problemInvalid)
+	if p.Field != "kind" || !strings.Contains(p.Detail, "supervision") || !strings.Contains(p.Detail, "enforcement") {
+		t.Errorf("field %q, detail %q: want kind, listing supervision and enforcement", p.Field, p.Detail)
+	}
+	var page struct {
+		Items     []workflow.Case `json:"items"`
+		NextAfter *int64          `json:"next_after"`
+	}
+	f.do(t, "GET", "/api/v1/cases", clerkToken, "").decode(t, http.StatusOK, &page)
+	if len(page.Items) != 0 {
+		t.Fatalf("%d cases after the refusal, want none", len(page.Items))
+	}
+}

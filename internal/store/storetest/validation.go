@@ -15,6 +15,7 @@ func testValidation(t *testing.T, open Opener) {
 	t.Run("NameSearchIsLiteral", func(t *testing.T) { testNameSearchIsLiteral(t, open) })
 	t.Run("CommentCap", func(t *testing.T) { testCommentCap(t, open) })
 	t.Run("IssueInput", func(t *testing.T) { testIssueInput(t, open) })
+	t.Run("ApplicationKind", func(t *testing.T) { testApplicationKind(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -164,4 +165,33 @@ func testIssueInput(t *testing.T, open Opener) {
 			t.Fatalf("%s recorded %+v", tc.name, c)
 		}
 	}
+}
+
+// testApplicationKind: the certificate kind of an application is checked
+// when the case opens and when the draft is submitted: one its path's
+// family issues (400 on kind), not only at submission by Art. 5.
+func testApplicationKind(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	for _, tc := range []struct {
+		cast pathCast
+		kind string
+	}{
+		{casts[0], "bogus"},
+		{casts[0], "ministry"},
+		{casts[1], "enforcement"},
+		{casts[1], "MINISTRY"},
+	} {
+		person := w.ClonePerson(tc.cast.person, nil)
+		data := `{"kind":"` + tc.kind + `","proposed_categories":["应急管理"]}`
+		w.refused(t, fmt.Sprintf("%s with kind %q", tc.cast.path, tc.kind), func() error {
+			_, err := w.Engine.OpenCase(w.Ctx, w.Actor(tc.cast.office), workflow.OpenCaseInput{Path: tc.cast.path, PersonID: person, Data: raw(data)})
+			return err
+		}, isInputOn("kind"))
+	}
+	v := w.Open("clerk", workflow.PathApplication, w.ClonePerson("zhangwei", nil), `{"kind":"enforcement","proposed_categories":["应急管理"]}`)
+	w.refused(t, "submitted with kind bogus", func() error {
+		_, err := w.Fire("clerk", v, workflow.EvSubmitForApproval, "", `{"kind":"bogus"}`)
+		return err
+	}, isInputOn("kind"))
+	w.MustFire("clerk", v, workflow.EvSubmitForApproval, "", "")
 }

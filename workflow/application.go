@@ -243,6 +243,15 @@ var (
 		}
 		return ""
 	}}
+	// guardOpenNotLeaving: no application is opened for someone whose
+	// departure is open: their certificates are being returned (Art. 18),
+	// and a new one would be out with nobody to recover it.
+	guardOpenNotLeaving = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
+		if s.Person.Employment == EmploymentLeaving {
+			return "the person is leaving (a departure is open): no certificate is applied for while theirs are being returned"
+		}
+		return ""
+	}}
 	// guardTakenBack: the case's certificate was taken back (Art. 18).
 	guardTakenBack = Guard{Article: "Art. 18", Check: func(s *Snapshot) string {
 		if c := s.Certificate; c == nil || !c.TakenBack() {
@@ -349,6 +358,23 @@ func (s *Snapshot) application() *ApplicationData {
 	return s.appData
 }
 
+// guardOpenNotDeparted: no application is opened for someone who has
+// left (退休、辞职、辞退、调离): they are no longer 在编 in the department,
+// the first condition of Art. 9 — its first paragraph for justice's
+// certificates, its second for the Ministry's.
+func guardOpenNotDeparted(family Family) Guard {
+	article := "Art. 9(1)(1)"
+	if family == FamilyMinistry {
+		article = "Art. 9(2)(1)"
+	}
+	return Guard{Article: article, Check: func(s *Snapshot) string {
+		if s.Person.Employment == EmploymentDeparted {
+			return "the person has departed (退休、辞职、辞退或调离): no longer 在编 in the department"
+		}
+		return ""
+	}}
+}
+
 func applicationPath(family Family) Path {
 	var (
 		name        = PathApplication
@@ -390,6 +416,7 @@ func applicationPath(family Family) Path {
 			{
 				Name: EvOpen, Label: "制作登记表", From: []State{StateNew}, To: AppDraft,
 				Actors: []Role{office}, Effect: openApplication(family),
+				Guards: []Guard{guardOpenNotDeparted(family), guardOpenNotLeaving},
 			},
 			{
 				Name: EvSubmitForApproval, Label: "提交审批", From: []State{AppDraft}, To: AppPendingApproval,

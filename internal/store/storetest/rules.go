@@ -146,7 +146,27 @@ func testEligibility(t *testing.T, open Opener) {
 			return w.guardArticles(ministry, w.ClonePerson("wangqiang", nil), categories)
 		}, "", ""},
 		{"not in service", func() []workflow.Violation {
-			return w.guardArticles(justice, w.ClonePerson("zhangwei", func(p *workflow.Person) { p.Employment = workflow.EmploymentLeaving }), categories)
+			// Leaving after the draft opened (no case opens for someone
+			// leaving: testNoApplicationOnTheWayOut).
+			person := w.ClonePerson("zhangwei", nil)
+			v := w.Open(justice.office, justice.path, person, categories)
+			err := w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+				p, err := tx.Person(w.Ctx, person)
+				if err != nil {
+					return err
+				}
+				p.Employment = workflow.EmploymentLeaving
+				return tx.UpdatePerson(w.Ctx, &p)
+			})
+			if err != nil {
+				w.T.Fatal(err)
+			}
+			_, err = w.Fire(justice.office, v, workflow.EvSubmitForApproval, "", "")
+			var ge *workflow.GuardError
+			if !errors.As(err, &ge) {
+				w.T.Fatalf("want a guard refusal, got %v", err)
+			}
+			return ge.Violations
 		}, "Art. 9", "not in service"},
 	}
 	for _, tc := range tests {

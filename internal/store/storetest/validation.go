@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ func testValidation(t *testing.T, open Opener) {
 	t.Run("CommentCap", func(t *testing.T) { testCommentCap(t, open) })
 	t.Run("IssueInput", func(t *testing.T) { testIssueInput(t, open) })
 	t.Run("ApplicationKind", func(t *testing.T) { testApplicationKind(t, open) })
+	t.Run("NoApplicationOnTheWayOut", func(t *testing.T) { testNoApplicationOnTheWayOut(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -194,4 +196,39 @@ func testApplicationKind(t *testing.T, open Opener) {
 		return err
 	}, isInputOn("kind"))
 	w.MustFire("clerk", v, workflow.EvSubmitForApproval, "", "")
+}
+
+// testNoApplicationOnTheWayOut: no application of either family is opened
+// for a person who has departed (Art. 9(1)(1), or 9(2)(1) for the
+// Ministry's: no longer 在编) or whose departure is open (Art. 18: their
+// certificates are being returned). The refusal writes nothing.
+func testNoApplicationOnTheWayOut(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	for _, c := range casts {
+		departed := w.ClonePerson(c.person, nil)
+		dep := w.openAs(c.hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: departed, Data: json.RawMessage(`{"reason":"辞职"}`)})
+		w.MustFire(c.hr, dep, workflow.EvComplete, "", "")
+		leaving := w.ClonePerson(c.person, nil)
+		w.openAs(c.hr, workflow.OpenCaseInput{Path: workflow.PathDeparture, PersonID: leaving, Data: json.RawMessage(`{"reason":"调离"}`)})
+		article := "Art. 9(1)(1)"
+		if c.path == workflow.PathMinistryApplication {
+			article = "Art. 9(2)(1)"
+		}
+		for _, tc := range []struct {
+			person          int64
+			article, status string
+		}{
+			{departed, article, "departed"},
+			{leaving, "Art. 18", "leaving"},
+		} {
+			w.refused(t, fmt.Sprintf("%s for a person %s", c.path, tc.status), func() error {
+				_, err := w.Engine.OpenCase(w.Ctx, w.Actor(c.office), workflow.OpenCaseInput{Path: c.path, PersonID: tc.person, Data: raw(categories)})
+				var ge *workflow.GuardError
+				if errors.As(err, &ge) && !strings.Contains(ge.Error(), tc.article+": the person") {
+					t.Errorf("refusal %q: want %s: the person…", ge.Error(), tc.article)
+				}
+				return err
+			}, func(err error) bool { return isGuard(err, tc.article) })
+		}
+	}
 }

@@ -282,8 +282,12 @@ type Delegation struct {
 	// DelegatorDisabled: the delegator's account is disabled, which
 	// suspends the delegation (a deputy stands in for an active user).
 	DelegatorDisabled bool `json:"delegator_disabled,omitempty"`
+	// DeputyDisabled: the deputy's account is disabled, which suspends
+	// the delegation too: nobody can act on it, and the delegator should
+	// see that their work is not covered.
+	DeputyDisabled bool `json:"deputy_disabled,omitempty"`
 	// Active: in force today (China time): not revoked, within its dates
-	// and its delegator's account enabled.
+	// and both accounts enabled.
 	Active bool `json:"active"`
 }
 
@@ -1433,7 +1437,7 @@ func overlapping(ctx context.Context, it InboxTx, d *Delegation) (*Delegation, e
 }
 
 func (d *Delegation) activeOn(day Date) bool {
-	return d.RevokedAt == nil && !d.DelegatorDisabled && !day.Before(d.StartsOn) && !day.After(d.EndsOn)
+	return d.RevokedAt == nil && !d.DelegatorDisabled && !d.DeputyDisabled && !day.Before(d.StartsOn) && !day.After(d.EndsOn)
 }
 
 // Delegations lists the delegations actor gave or received.

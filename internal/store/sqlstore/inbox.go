@@ -408,12 +408,12 @@ func pipeDelegators(p *pipeline, deputy int64, day workflow.Date, out *[]workflo
 	}, sqlDelegators, deputy, day)
 }
 
-const delegationCols = `d.id, d.delegator_user_id, a.name, d.deputy_user_id, b.name, d.starts_on, d.ends_on, d.reason, d.created_at, d.revoked_at, COALESCE(d.revoked_by, 0), a.disabled`
+const delegationCols = `d.id, d.delegator_user_id, a.name, d.deputy_user_id, b.name, d.starts_on, d.ends_on, d.reason, d.created_at, d.revoked_at, COALESCE(d.revoked_by, 0), a.disabled, b.disabled`
 
 func scanDelegation(r interface{ Scan(...any) error }) (workflow.Delegation, error) {
 	var d workflow.Delegation
 	var revoked sql.NullTime
-	err := r.Scan(&d.ID, &d.DelegatorID, &d.DelegatorName, &d.DeputyID, &d.DeputyName, &d.StartsOn, &d.EndsOn, &d.Reason, &d.CreatedAt, &revoked, &d.RevokedBy, &d.DelegatorDisabled)
+	err := r.Scan(&d.ID, &d.DelegatorID, &d.DelegatorName, &d.DeputyID, &d.DeputyName, &d.StartsOn, &d.EndsOn, &d.Reason, &d.CreatedAt, &revoked, &d.RevokedBy, &d.DelegatorDisabled, &d.DeputyDisabled)
 	d.CreatedAt = d.CreatedAt.UTC()
 	d.RevokedAt = utcPtr(revoked)
 	return d, err

@@ -18,6 +18,7 @@ func testValidation(t *testing.T, open Opener) {
 	t.Run("IssueInput", func(t *testing.T) { testIssueInput(t, open) })
 	t.Run("ApplicationKind", func(t *testing.T) { testApplicationKind(t, open) })
 	t.Run("NoApplicationOnTheWayOut", func(t *testing.T) { testNoApplicationOnTheWayOut(t, open) })
+	t.Run("DeputyDisabled", func(t *testing.T) { testDeputyDisabled(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -230,5 +231,33 @@ func testNoApplicationOnTheWayOut(t *testing.T, open Opener) {
 				return err
 			}, func(err error) bool { return isGuard(err, tc.article) })
 		}
+	}
+}
+
+// testDeputyDisabled: a delegation to a deputy whose account is disabled
+// is not in force, as one from a disabled delegator is not: both sides
+// list it deputy_disabled and not active, until the account is enabled.
+func testDeputyDisabled(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	d, err := w.Engine.CreateDelegation(w.Ctx, w.Actor("leader"), workflow.DelegationInput{
+		DeputyID: w.Data.Users["deputy"].ID, EndsOn: Today.AddDays(7), Reason: "出差"})
+	if err != nil || !d.Active || d.DeputyDisabled {
+		t.Fatalf("delegation %+v, %v: want active", d, err)
+	}
+	listed := func(user string) workflow.Delegation {
+		t.Helper()
+		ds, err := w.Engine.Delegations(w.Ctx, w.Actor(user), 0, 50)
+		if err != nil || len(ds) != 1 || ds[0].ID != d.ID {
+			t.Fatalf("%s lists %+v, %v", user, ds, err)
+		}
+		return ds[0]
+	}
+	w.setDisabled("deputy", true)
+	if got := listed("leader"); got.Active || !got.DeputyDisabled || got.DelegatorDisabled {
+		t.Fatalf("the delegator lists the delegation to a disabled deputy as %+v: want deputy_disabled, not active", got)
+	}
+	w.setDisabled("deputy", false)
+	if got := listed("deputy"); !got.Active || got.DeputyDisabled {
+		t.Fatalf("enabled again: %+v", got)
 	}
 }

@@ -121,6 +121,11 @@ func (e *Engine) People(ctx context.Context, actor *Actor, f PersonFilter) ([]Pe
 	return out, err
 }
 
+// MaxAgeOnRecord is the oldest a person may be when their birth date is
+// recorded: staff of an emergency-management department are of working
+// age, and 80 leaves room for any record kept after retirement.
+const MaxAgeOnRecord = 80
+
 // validatePerson checks and normalises a person record. Employment is
 // the departure path's (离岗, Art. 18): a new record is active, an update
 // keeps the status old has (old nil: a new record).
@@ -144,6 +149,12 @@ func validatePerson(p *Person, old *Person, today Date) error {
 	}
 	if p.BirthDate.AddMonths(16 * 12).After(today) {
 		return Invalid("id_number", "its birth date "+p.BirthDate.String()+" makes the person younger than 16, or not yet born")
+	}
+	// An age past MaxAgeOnRecord is a typing error in the number. Checked
+	// when the birth date is entered or changed: a record kept for years
+	// (a departed officer's) stays editable as its person ages.
+	if (old == nil || old.BirthDate != p.BirthDate) && !p.BirthDate.AddMonths((MaxAgeOnRecord+1)*12).After(today) {
+		return Invalid("id_number", fmt.Sprintf("its birth date %s makes the person older than %d", p.BirthDate, MaxAgeOnRecord))
 	}
 	if p.Sex == "" {
 		p.Sex = id.Sex()

@@ -19,6 +19,7 @@ func testValidation(t *testing.T, open Opener) {
 	t.Run("ApplicationKind", func(t *testing.T) { testApplicationKind(t, open) })
 	t.Run("NoApplicationOnTheWayOut", func(t *testing.T) { testNoApplicationOnTheWayOut(t, open) })
 	t.Run("DeputyDisabled", func(t *testing.T) { testDeputyDisabled(t, open) })
+	t.Run("ImplausibleAge", func(t *testing.T) { testImplausibleAge(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -260,4 +261,58 @@ func testDeputyDisabled(t *testing.T, open Opener) {
 	if got := listed("deputy"); !got.Active || got.DeputyDisabled {
 		t.Fatalf("enabled again: %+v", got)
 	}
+}
+
+// id18 completes a 公民身份号码 from its first 17 digits.
+func id18(first17 string) workflow.IDNumber {
+	return workflow.IDNumber(first17 + string(workflow.IDCheckChar(first17)))
+}
+
+// bornOn is a 公民身份号码 of 天山区 for someone born on d.
+func bornOn(d workflow.Date) workflow.IDNumber {
+	return id18(fmt.Sprintf("650102%04d%02d%02d013", d.Year, d.Month, d.Day))
+}
+
+// testImplausibleAge: a birth date making the person older than
+// workflow.MaxAgeOnRecord is refused on id_number when it is recorded, as
+// one making them younger than 16 is; a record already kept stays
+// editable as its person ages.
+func testImplausibleAge(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	clerk := w.Actor("clerk")
+	unit := w.Data.Units["tianshan.business"]
+	person := func(name string, id workflow.IDNumber) workflow.Person {
+		return workflow.Person{Name: name, IDNumber: id, Education: workflow.EduCollege, OrgUnitID: unit}
+	}
+	turns81 := Today.AddMonths(-(workflow.MaxAgeOnRecord + 1) * 12)
+	for _, born := range []workflow.Date{workflow.MustDate("1850-01-01"), turns81} {
+		w.refused(t, "born "+born.String(), func() error {
+			_, err := w.Engine.CreatePerson(w.Ctx, clerk, person("老人", bornOn(born)))
+			return err
+		}, isInputOn("id_number"))
+	}
+	eighty, err := w.Engine.CreatePerson(w.Ctx, clerk, person("八十", bornOn(turns81.AddDays(1))))
+	if err != nil {
+		t.Fatalf("80 years old: %v", err)
+	}
+	// Kept since before they turned 81: the record stays editable.
+	old := w.ClonePerson("zhangwei", func(p *workflow.Person) {
+		p.BirthDate = turns81.AddDays(-400)
+		p.IDNumber = bornOn(p.BirthDate)
+		p.Sex = p.IDNumber.Sex()
+	})
+	p, err := w.Engine.Person(w.Ctx, clerk, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Title = "退休返聘"
+	if _, err := w.Engine.UpdatePerson(w.Ctx, clerk, p); err != nil {
+		t.Fatalf("editing a record kept before its person turned 81: %v", err)
+	}
+	// A changed number is a new birth date, checked again.
+	eighty.IDNumber, eighty.BirthDate = bornOn(turns81.AddDays(-1)), workflow.Date{}
+	w.refused(t, "a changed number 81 years back", func() error {
+		_, err := w.Engine.UpdatePerson(w.Ctx, clerk, eighty)
+		return err
+	}, isInputOn("id_number"))
 }

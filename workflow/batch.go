@@ -129,6 +129,9 @@ func (e *Engine) CompileBatch(ctx context.Context, actor *Actor, in BatchInput) 
 	if actor == nil {
 		return CaseView{}, ErrUnauthenticated
 	}
+	if err := positiveID("org_unit_id", in.OrgUnitID); err != nil {
+		return CaseView{}, err
+	}
 	if in.CaseIDs != nil && len(in.CaseIDs) == 0 {
 		// Read as "all of them", [] would compile what nobody named.
 		return CaseView{}, Invalid("case_ids", "an empty list names no application: name at least one, or leave case_ids out for every one pending approval or approved")

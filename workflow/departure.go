@@ -205,6 +205,9 @@ func returning(t *Transition, check func(*Certificate) error) (*Certificate, Dat
 	if err := decodeInput(t.Input, &in); err != nil {
 		return nil, Date{}, err
 	}
+	if err := positiveID("certificate_id", in.CertificateID); err != nil {
+		return nil, Date{}, err
+	}
 	if in.CertificateID == 0 {
 		return nil, Date{}, Invalid("certificate_id", "required: which certificate came back")
 	}

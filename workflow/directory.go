@@ -176,7 +176,10 @@ func validatePerson(p *Person, old *Person, today Date) error {
 	case p.Employment != want:
 		return Invalid("employment", fmt.Sprintf("is %s and changes only through a departure case (离岗, Art. 18), not by editing the record", want))
 	}
-	if p.OrgUnitID <= 0 {
+	if err := positiveID("org_unit_id", p.OrgUnitID); err != nil {
+		return err
+	}
+	if p.OrgUnitID == 0 {
 		return Invalid("org_unit_id", "required")
 	}
 	for field, v := range map[string]string{"title": p.Title, "major": p.Major} {

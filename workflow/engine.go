@@ -937,14 +937,22 @@ func (e *Engine) open(ctx context.Context, tx Tx, actor *Actor, in OpenCaseInput
 	if err != nil {
 		return Case{}, err
 	}
+	for _, id := range []struct {
+		field string
+		id    int64
+	}{{"person_id", in.PersonID}, {"certificate_id", in.CertificateID}, {"org_unit_id", in.OrgUnitID}} {
+		if err := positiveID(id.field, id.id); err != nil {
+			return Case{}, err
+		}
+	}
 	def, _ := p.Event(EvOpen)
 	c := Case{Path: p.Name, State: StateNew, PersonID: in.PersonID, CertificateID: in.CertificateID,
 		Preparer: actor.UserID, Data: json.RawMessage("{}"), CreatedAt: now, UpdatedAt: now}
 	var cc CaseContext
 	switch {
-	case p.Subject == SubjectCertificate && in.CertificateID <= 0:
+	case p.Subject == SubjectCertificate && in.CertificateID == 0:
 		return Case{}, Invalid("certificate_id", "required")
-	case p.Subject == SubjectPerson && in.PersonID <= 0:
+	case p.Subject == SubjectPerson && in.PersonID == 0:
 		return Case{}, Invalid("person_id", "required")
 	}
 	var cert Certificate

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -72,6 +73,15 @@ func (e *InputError) Error() string {
 
 // Invalid returns an *InputError for field.
 func Invalid(field, reason string) error { return &InputError{Field: field, Reason: reason} }
+
+// positiveID refuses a negative ID of the input, which names nothing; 0
+// is the ID left out, which each caller treats as required or optional.
+func positiveID(field string, id int64) error {
+	if id < 0 {
+		return Invalid(field, "must be a positive ID, not "+strconv.FormatInt(id, 10))
+	}
+	return nil
+}
 
 // Violation is one failed condition of the regulation.
 type Violation struct {

@@ -514,6 +514,9 @@ func (e *Engine) acting(ctx context.Context, tx Tx, actor *Actor, onBehalfOf int
 	if onBehalfOf == 0 {
 		return actor, nil
 	}
+	if err := positiveID("on_behalf_of_user_id", onBehalfOf); err != nil {
+		return nil, err
+	}
 	if onBehalfOf == actor.UserID {
 		return nil, Invalid("on_behalf_of_user_id", "names yourself")
 	}
@@ -1075,7 +1078,10 @@ func (e *Engine) ReassignTask(ctx context.Context, actor *Actor, taskID int64, i
 	if strings.TrimSpace(in.Comment) == "" {
 		return TaskActResult{}, Invalid("comment", "转交 needs a reason")
 	}
-	if in.UserID <= 0 {
+	if err := positiveID("user_id", in.UserID); err != nil {
+		return TaskActResult{}, err
+	}
+	if in.UserID == 0 {
 		return TaskActResult{}, Invalid("user_id", "required: whom the task goes to")
 	}
 	return e.actOnTask(ctx, actor, taskID, in, ActReassign, func(ctx context.Context, it InboxTx, act *Actor, t *Task, cc *CaseContext, now time.Time) (map[string]any, error) {
@@ -1346,7 +1352,9 @@ func (e *Engine) CreateDelegation(ctx context.Context, actor *Actor, in Delegati
 		in.StartsOn = today
 	}
 	switch {
-	case in.DeputyID <= 0:
+	case in.DeputyID < 0:
+		return Delegation{}, positiveID("deputy_user_id", in.DeputyID)
+	case in.DeputyID == 0:
 		return Delegation{}, Invalid("deputy_user_id", "required")
 	case in.DeputyID == actor.UserID:
 		return Delegation{}, Invalid("deputy_user_id", "names yourself")

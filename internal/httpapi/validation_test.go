@@ -100,3 +100,45 @@ func TestOpenApplicationKind(t *testing.T) {
 		t.Fatalf("%d cases after the refusal, want none", len(page.Items))
 	}
 }
+
+// TestNegativeIDs: a negative ID in a body names nothing and is refused as
+// such ("must be a positive ID") on its field; a missing one is still
+// "required". Nothing is written.
+func TestNegativeIDs(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c, task := f.pendingTask(t, f.ready)
+	events := "/api/v1/cases/" + itoa(c.ID) + "/events"
+	reassign := "/api/v1/tasks/" + itoa(task.ID) + "/reassign"
+	valid := func(extra string) string {
+		return `{"name":"赵六","id_number":"` + string(idNumber("65010219950404006")) + `","education":"本科"` + extra + `}`
+	}
+	for _, tc := range []struct {
+		name, path, token, body string
+		field, detail           string
+	}{
+		{"person_id -1", "/api/v1/cases", clerkToken, `{"path":"application","person_id":-1}`, "person_id", "must be a positive ID"},
+		{"person_id left out", "/api/v1/cases", clerkToken, `{"path":"application"}`, "person_id", "required"},
+		{"certificate_id -1", "/api/v1/cases", clerkToken, `{"path":"loss","certificate_id":-1}`, "certificate_id", "must be a positive ID"},
+		{"certificate_id left out", "/api/v1/cases", clerkToken, `{"path":"loss"}`, "certificate_id", "required"},
+		{"org_unit_id -1 on a case", "/api/v1/cases", clerkToken, `{"path":"application","person_id":` + itoa(f.ready) + `,"org_unit_id":-1}`, "org_unit_id", "must be a positive ID"},
+		{"user_id -1", reassign, principalToken, `{"user_id":-1,"comment":"出差"}`, "user_id", "must be a positive ID"},
+		{"user_id left out", reassign, principalToken, `{"comment":"出差"}`, "user_id", "required"},
+		{"deputy_user_id -1", "/api/v1/delegations", principalToken, `{"deputy_user_id":-1,"ends_on":"2026-03-20","reason":"出差"}`, "deputy_user_id", "must be a positive ID"},
+		{"deputy_user_id left out", "/api/v1/delegations", principalToken, `{"ends_on":"2026-03-20","reason":"出差"}`, "deputy_user_id", "required"},
+		{"on_behalf_of_user_id -1", events, principalToken, `{"event":"approve","expected_version":` + itoa(c.Version) + `,"comment":"同意","on_behalf_of_user_id":-1}`, "on_behalf_of_user_id", "must be a positive ID"},
+		{"org_unit_id -1 on a person", "/api/v1/people", clerkToken, valid(`,"org_unit_id":-1`), "org_unit_id", "must be a positive ID"},
+		{"org_unit_id left out on a person", "/api/v1/people", clerkToken, valid(``), "org_unit_id", "required"},
+		{"org_unit_id -1 on a batch", "/api/v1/batches", clerkToken, `{"org_unit_id":-1}`, "org_unit_id", "must be a positive ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := f.do(t, "POST", tc.path, tc.token, tc.body).problemTyped(t, http.StatusBadRequest, tc.path, problemInvalid)
+			if p.Field != tc.field || !strings.Contains(p.Detail, tc.detail) {
+				t.Errorf("field %q, detail %q: want %s, %q", p.Field, p.Detail, tc.field, tc.detail)
+			}
+		})
+	}
+	if got := f.caseView(t, c.ID); got.Version != c.Version || got.State != c.State {
+		t.Errorf("case now %s v%d, want %s v%d", got.State, got.Version, c.State, c.Version)
+	}
+}

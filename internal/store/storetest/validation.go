@@ -20,6 +20,7 @@ func testValidation(t *testing.T, open Opener) {
 	t.Run("NoApplicationOnTheWayOut", func(t *testing.T) { testNoApplicationOnTheWayOut(t, open) })
 	t.Run("DeputyDisabled", func(t *testing.T) { testDeputyDisabled(t, open) })
 	t.Run("ImplausibleAge", func(t *testing.T) { testImplausibleAge(t, open) })
+	t.Run("NegativeCertificateReturned", func(t *testing.T) { testNegativeCertificateReturned(t, open) })
 }
 
 // testNameSearchIsLiteral: the people search is a substring match of the
@@ -315,4 +316,18 @@ func testImplausibleAge(t *testing.T, open Opener) {
 		_, err := w.Engine.UpdatePerson(w.Ctx, clerk, eighty)
 		return err
 	}, isInputOn("id_number"))
+}
+
+// testNegativeCertificateReturned: a departure's record_return naming
+// certificate -1 is told it is no ID, not that it is not the person's.
+func testNegativeCertificateReturned(t *testing.T, open Opener) {
+	w := NewWorld(t, open)
+	dep := departureScript.open(w)
+	w.refused(t, "certificate -1 returned", func() error {
+		_, err := w.Fire("clerk", dep, workflow.EvRecordReturn, "", `{"certificate_id":-1}`)
+		return err
+	}, func(err error) bool {
+		var in *workflow.InputError
+		return errors.As(err, &in) && in.Field == "certificate_id" && strings.Contains(in.Reason, "must be a positive ID")
+	})
 }

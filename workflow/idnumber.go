@@ -3,6 +3,8 @@ package workflow
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // idWeights are the GB 11643-1999 weights of the first 17 digits.
@@ -20,8 +22,16 @@ type IDNumber string
 // and its check digit, and returns it normalised (upper-case X).
 func ParseIDNumber(s string) (IDNumber, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	if len(s) != 18 {
-		return "", fmt.Errorf("公民身份号码 must have 18 characters, got %d", len(s))
+	// A number typed with a Chinese input method comes in full-width
+	// digits (０-９, Ｘ): name the character, rather than count its
+	// bytes against the 18.
+	for i, r := range []rune(s) {
+		if r > unicode.MaxASCII {
+			return "", fmt.Errorf("公民身份号码 is written in half-width (ASCII) digits and X: character %d is %q", i+1, r)
+		}
+	}
+	if n := utf8.RuneCountInString(s); n != 18 {
+		return "", fmt.Errorf("公民身份号码 must have 18 characters, got %d", n)
 	}
 	sum := 0
 	for i := range 17 {

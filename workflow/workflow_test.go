@@ -18,6 +18,12 @@ func TestParseIDNumber(t *testing.T) {
 		{"11010519491231002x", ""}, // lower-case x is normalised
 		{"110105194912310021", "check digit"},
 		{"11010519491231002", "18 characters"},
+		{"1101051949123100211", "18 characters, got 19"},
+		// Typed with a Chinese input method: full-width digits are not
+		// the number's, and the error counts characters, not bytes.
+		{"１１０１０５１９４９１２３１００２Ｘ", "half-width (ASCII) digits and X: character 1 is '１'"},
+		{"11010519491231002Ｘ", "character 18 is 'Ｘ'"},
+		{"1101051949123100２", "character 17 is '２'"},
 		{"1101051949123100AX", "must be a digit"},
 		{"11010519491331002" + string(IDCheckChar("11010519491331002")), "birth date"},
 	}

@@ -142,3 +142,15 @@ func TestNegativeIDs(t *testing.T) {
 		t.Errorf("case now %s v%d, want %s v%d", got.State, got.Version, c.State, c.Version)
 	}
 }
+
+// TestFullWidthIDNumber: a 公民身份号码 typed in full-width digits is
+// refused on id_number naming the character, not counted in bytes.
+func TestFullWidthIDNumber(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	body := `{"name":"赵六","id_number":"６５０１０２１９９５０４０４００６１","education":"本科","org_unit_id":` + itoa(f.prefBiz) + `}`
+	p := f.do(t, "POST", "/api/v1/people", clerkToken, body).problemTyped(t, http.StatusBadRequest, "/api/v1/people", problemInvalid)
+	if p.Field != "id_number" || !strings.Contains(p.Detail, "half-width") || strings.Contains(p.Detail, "got 54") {
+		t.Errorf("field %q, detail %q: want id_number, asking for half-width digits", p.Field, p.Detail)
+	}
+}

@@ -216,12 +216,6 @@ func (s *Snapshot) passed(k TrainingKind) bool {
 
 // Eligibility guards, shared by the events that must re-check them.
 var (
-	guardInService = Guard{Article: "Art. 9", Check: func(s *Snapshot) string {
-		if s.Person.Employment != EmploymentActive {
-			return "person is not in service (" + string(s.Person.Employment) + ")"
-		}
-		return ""
-	}}
 	// guardIssueInService: justice's 核发 is not recorded for someone leaving
 	// or gone, as no 补发 is (loss.go): a certificate issued to them would
 	// be out with nobody to recover it once the departure completes
@@ -382,7 +376,7 @@ func applicationPath(family Family) Path {
 		office      = RoleLegalClerk
 		deciders    = []Role{RoleJustice, RoleLegalClerk}
 		decideRole  = RoleJustice
-		eligibility = []Guard{guardInService, guardKind, guardTownshipByCounty, guardStaffed, guardEmergencyTraining,
+		eligibility = []Guard{guardOpenNotDeparted(family), guardOpenNotLeaving, guardKind, guardTownshipByCounty, guardStaffed, guardEmergencyTraining,
 			guardLawTraining, guardEducation, guardPost, guardTownshipTraining, guardCategories, guardNoOutstanding}
 		issuer = "司法部门"
 		dept   = DeptOfPerson
@@ -390,7 +384,7 @@ func applicationPath(family Family) Path {
 	if family == FamilyMinistry {
 		name, title, office, dept = PathMinistryApplication, "应急管理部行政执法证申领", RoleHR, DeptRegion
 		deciders, decideRole = []Role{RoleHR}, RoleHR
-		eligibility = []Guard{guardInService, guardMinistryKind, guardMinistryStaffed, guardMinistryTraining, guardCategories, guardNoOutstanding}
+		eligibility = []Guard{guardOpenNotDeparted(family), guardOpenNotLeaving, guardMinistryKind, guardMinistryStaffed, guardMinistryTraining, guardCategories, guardNoOutstanding}
 		issuer = "应急管理部"
 	}
 	return Path{

@@ -145,7 +145,7 @@ func testEligibility(t *testing.T, open Opener) {
 		{"ministry needs no law training or 大专", func() []workflow.Violation {
 			return w.guardArticles(ministry, w.ClonePerson("wangqiang", nil), categories)
 		}, "", ""},
-		{"not in service", func() []workflow.Violation {
+		{"leaving after the draft opened", func() []workflow.Violation {
 			// Leaving after the draft opened (no case opens for someone
 			// leaving: testNoApplicationOnTheWayOut).
 			person := w.ClonePerson("zhangwei", nil)
@@ -167,7 +167,7 @@ func testEligibility(t *testing.T, open Opener) {
 				w.T.Fatalf("want a guard refusal, got %v", err)
 			}
 			return ge.Violations
-		}, "Art. 9", "not in service"},
+		}, "Art. 18", "the person is leaving"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

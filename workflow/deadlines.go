@@ -215,24 +215,39 @@ func systemActor(ctx context.Context, tx Tx) (*Actor, error) {
 // events certflow fires itself (EventDef.Follows) whose rule now holds but
 // which never fired: a case opened in a race with the transition that
 // should have ended it (PostgreSQL, two instances), or one left from
-// before the event existed. Each case is its own transaction; a case
-// whose guard still refuses is left as it is.
+// before the event existed. A case whose guard still refuses is left as it
+// is; most do, every night, so the guards are first run in a read-only
+// transaction, and only a case they let through gets a write transaction
+// of its own, which loads it again and runs them again: it may have moved
+// on meanwhile.
 func (e *Engine) settleFollowers(ctx context.Context, now time.Time) (int, error) {
+	// The read runs the guards as a system user not yet looked up (nor
+	// created): the events certflow fires itself have no actors, and
+	// their guards read the case, its person and certificates, never who
+	// fires. The write runs them again as the real one.
+	reader := &Actor{Name: SystemUserName}
 	n := 0
 	for _, what := range Follows {
 		for _, fl := range e.followers[what] {
 			for _, st := range fl.def.From {
-				var ids []int64
+				var due []int64
 				err := e.store.View(ctx, func(tx Tx) error {
 					return eachCase(ctx, tx, CaseFilter{Scope: Scope{All: true}, Path: fl.path.Name, State: st}, func(c Case) error {
-						ids = append(ids, c.ID)
-						return nil
+						fc, err := tx.FireContext(ctx, c.ID)
+						if err != nil {
+							return err
+						}
+						_, fires, err := e.followerTransition(ctx, fl, fc, reader, now)
+						if fires {
+							due = append(due, c.ID)
+						}
+						return err
 					})
 				})
 				if err != nil {
 					return n, err
 				}
-				for _, id := range ids {
+				for _, id := range due {
 					settled := false
 					err := e.store.Update(ctx, func(tx Tx) error {
 						fc, err := tx.FireContext(ctx, id)

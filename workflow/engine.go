@@ -725,18 +725,27 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, ce
 // is not the follower's to end (another certificate is out) and is left
 // as it is.
 func (e *Engine) fireFollower(ctx context.Context, tx Tx, fl follower, fc FireContext, cmd Command, now time.Time) (bool, error) {
-	snap := e.snapshotOf(cmd.Actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
-	tr, err := e.run(ctx, fl.path, fl.def, snap, nil)
-	var ge *GuardError
-	if errors.As(err, &ge) {
-		return false, nil
-	}
-	if err != nil {
+	tr, fires, err := e.followerTransition(ctx, fl, fc, cmd.Actor, now)
+	if !fires || err != nil {
 		return false, err
 	}
 	cmd.CaseID, cmd.Event, cmd.ExpectedVersion = fc.Case.ID, fl.def.Name, fc.Case.Version
 	_, err = e.commit(ctx, tx, tr, cmd, now)
 	return err == nil, err
+}
+
+// followerTransition runs fl's event on the case of fc as actor without
+// writing anything, and reports whether it fires: false when a guard
+// refuses. It is what fireFollower commits, and what tells the nightly
+// settle (settleFollowers) whether a case is worth a write transaction.
+func (e *Engine) followerTransition(ctx context.Context, fl follower, fc FireContext, actor *Actor, now time.Time) (*Transition, bool, error) {
+	snap := e.snapshotOf(actor, fc.CaseContext, fc.Trainings, fc.Certificates, now)
+	tr, err := e.run(ctx, fl.path, fl.def, snap, nil)
+	var ge *GuardError
+	if errors.As(err, &ge) {
+		return nil, false, nil
+	}
+	return tr, err == nil, err
 }
 
 // eachCase calls fn on every case f matches (f.Limit and f.After are its

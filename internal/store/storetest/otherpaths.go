@@ -492,6 +492,46 @@ func testSuspension(t *testing.T, open Opener) {
 			t.Fatalf("a second sweep: %v", err)
 		}
 	})
+	t.Run("the sweep writes only to the cases it settles", func(t *testing.T) {
+		w.T = t
+		counted := &countingStore{Store: w.Store}
+		e, err := workflow.NewEngine(counted, workflow.Options{Clock: func() time.Time { return Now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sweep := func() (workflow.SweepResult, int64) {
+			t.Helper()
+			before := counted.updates.Load()
+			res, err := e.SweepDeadlines(w.Ctx)
+			if err != nil {
+				t.Fatalf("sweep: %v", err)
+			}
+			return res, counted.updates.Load() - before
+		}
+		sweep() // whatever earlier subtests left due
+		_, base := sweep()
+		// A proposal whose certificate is still out: end_suspension's
+		// guard refuses it every night.
+		v := suspensionScript.open(w)
+		before := w.Counts()
+		res, got := sweep()
+		if got != base || res.Settled != 0 {
+			t.Fatalf("a sweep with a case it does not settle: %d write transactions, settled %d; want %d, 0", got, res.Settled, base)
+		}
+		if after := w.view("clerk", v.ID); after.Version != v.Version || after.State != workflow.SusProposed || fmt.Sprint(w.Counts()) != fmt.Sprint(before) {
+			t.Fatalf("the sweep touched what it did not settle: %s v%d (was v%d), counts %v (were %v)", after.State, after.Version, v.Version, w.Counts(), before)
+		}
+		if _, err := w.Store.DB().ExecContext(w.Ctx, `UPDATE certificates SET state = 'returned', version = version + 1 WHERE id = $1`, v.CertificateID); err != nil {
+			t.Fatal(err)
+		}
+		res, got = sweep()
+		if got != base+1 || res.Settled != 1 {
+			t.Fatalf("a sweep settling one case: %d write transactions, settled %d; want %d, 1", got, res.Settled, base+1)
+		}
+		if after := w.view("clerk", v.ID); after.State != workflow.SusEnded {
+			t.Fatalf("after the sweep: %s", after.State)
+		}
+	})
 	t.Run("expired certificates are invalid", func(t *testing.T) {
 		c := workflow.Certificate{State: workflow.CertReceived, ValidUntil: Today.AddDays(-1)}
 		if c.ValidOn(Today) {

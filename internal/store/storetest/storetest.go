@@ -167,6 +167,17 @@ func (w *World) Counts() map[string]int {
 	return out
 }
 
+// countingStore counts the write transactions an engine on it opens.
+type countingStore struct {
+	workflow.Store
+	updates atomic.Int64
+}
+
+func (s *countingStore) Update(ctx context.Context, fn func(workflow.Tx) error) error {
+	s.updates.Add(1)
+	return s.Store.Update(ctx, fn)
+}
+
 // Run runs the whole suite against stores from open.
 func Run(t *testing.T, open Opener) {
 	t.Run("ApplicationMatrix", func(t *testing.T) { testApplicationMatrix(t, open) })

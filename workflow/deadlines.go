@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -196,19 +195,20 @@ func (e *Engine) SweepDeadlines(ctx context.Context) (SweepResult, error) {
 
 // SystemUserName is the user certflow records its own acts under when no
 // user's act caused them (settleFollowers). It holds no role, no token and
-// no password: nobody signs in as it.
+// no password: nobody signs in as it, and `certflow user` neither creates,
+// disables nor gives credentials to a user of that name.
 const SystemUserName = "certflow"
 
-// systemActor is the SystemUserName user, created the first time.
+// systemActor is the SystemUserName user, created the first time. A
+// disabled one (by an older certflow user disable) serves all the same:
+// disabling refuses credentials, and it has none, while the sweep that
+// records under it must not fail every night for it.
 func systemActor(ctx context.Context, tx Tx) (*Actor, error) {
-	a, err := tx.ActorByName(ctx, SystemUserName)
-	if errors.Is(err, ErrNotFound) {
-		var id int64
-		if id, err = tx.CreateUser(ctx, SystemUserName, 0, nil); err == nil {
-			a = Actor{UserID: id, Name: SystemUserName}
-		}
+	a, err := tx.ServiceActor(ctx, SystemUserName)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: system user %s: %w", SystemUserName, err)
 	}
-	return &a, err
+	return &a, nil
 }
 
 // settleFollowers fires, on every case in one of their From states, the

@@ -78,6 +78,12 @@ type Tx interface {
 	// ActorByName returns the enabled user called name, with roles.
 	ActorByName(ctx context.Context, name string) (Actor, error)
 	CreateUser(ctx context.Context, name string, personID int64, roles []RoleBinding) (int64, error)
+	// ServiceActor returns the user called name, enabled or disabled, with
+	// roles, creating it without person, roles or credentials when there
+	// is none (a transaction creating it at the same time wins, and its
+	// user is returned): an identity certflow records acts under that no
+	// signed-in user did, such as SystemUserName.
+	ServiceActor(ctx context.Context, name string) (Actor, error)
 	CreateToken(ctx context.Context, userID int64, hash []byte, expires *time.Time) error
 	// DisableUsersOf disables every account linked to person and ends
 	// their web sessions; it returns how many it disabled.

@@ -32,6 +32,11 @@ Every subcommand takes --database. A new token or generated password is printed 
 the database keeps only its hash. disable refuses the user's tokens, password and sessions
 until enable, which also lifts a lockout; reset --password ends the user's web sessions and
 lifts a lockout; reset --token revokes the user's other tokens unless --keep-tokens.
+
+Two users are certflow's own, without roles or credentials. certflow records what it does
+by itself (the nightly sweep) as the user certflow: add, disable and reset refuse it.
+Public complaints are recorded as public-intake: disabling it closes the public complaint
+intake (503) until enable.
 `
 
 // stdin is where --password-stdin reads; tests replace it.

@@ -362,6 +362,43 @@ func TestUserAddRefusals(t *testing.T) {
 	}
 }
 
+// TestUserSystemUser: the user certflow records its own acts under is no
+// account: user disable, add and reset refuse it, saying why, and leave
+// it enabled; enable works (it repairs one disabled before).
+func TestUserSystemUser(t *testing.T) {
+	for name, db := range userDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			c := cli{t, db.url}
+			ctx := context.Background()
+			store, _, closeStore, err := openStore(ctx, db.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeStore()
+			refused := func(args ...string) {
+				t.Helper()
+				out, err := c.run(args...)
+				if !errors.Is(err, workflow.ErrForbidden) || !strings.Contains(err.Error(), "user certflow is certflow's own") {
+					t.Errorf("certflow %s: %v\n%s", strings.Join(args, " "), err, out)
+				}
+			}
+			refused("user", "add", "--name", "certflow", "--role", "hr@650102")
+			// The nightly sweep creates it the first time it settles a case.
+			if err := store.Update(ctx, func(tx workflow.Tx) error { _, err := tx.ServiceActor(ctx, workflow.SystemUserName); return err }); err != nil {
+				t.Fatal(err)
+			}
+			refused("user", "disable", "--name", "certflow")
+			refused("user", "disable", "certflow")
+			refused("user", "reset", "--name", "certflow", "--token")
+			refused("user", "reset", "--name", "certflow", "--password")
+			if got := listed(t, c.ok("user", "list"), "certflow"); strings.Join(got, " ") != "certflow - no no - 0 -" {
+				t.Errorf("certflow listed as %q", got)
+			}
+			c.ok("user", "enable", "certflow")
+		})
+	}
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // webLogin logs a demo user in on the running server with their demo

@@ -31,6 +31,9 @@ func withUser(ctx context.Context, store workflow.Store, name string, fn func(Us
 // makes it the user's password. It clears the user's lockout and ends
 // their web sessions: a reset is what one does when a password leaked.
 func SetPassword(ctx context.Context, store workflow.Store, name, password string, p Params) error {
+	if err := refuseSystemUser(name, "nobody signs in as it, so it takes no password"); err != nil {
+		return err
+	}
 	if err := CheckPassword(password); err != nil {
 		return err
 	}
@@ -47,8 +50,12 @@ func SetPassword(ctx context.Context, store workflow.Store, name, password strin
 }
 
 // Disable refuses the user's tokens, password and sessions until Enable,
-// and ends their web sessions at once.
+// and ends their web sessions at once. certflow's own user
+// (workflow.SystemUserName) has none to refuse and is not disabled.
 func Disable(ctx context.Context, store workflow.Store, name string) error {
+	if err := refuseSystemUser(name, "it has no password or token to refuse, and is not disabled"); err != nil {
+		return err
+	}
 	return withUser(ctx, store, name, func(us UserStore, c Credentials) error {
 		if err := us.SetUserDisabled(ctx, c.UserID, true); err != nil {
 			return err
@@ -69,6 +76,9 @@ func Enable(ctx context.Context, store workflow.Store, name string) error {
 // never) and returns it (shown once) with its ID. With replace, the user's
 // other tokens are revoked in the same transaction.
 func IssueToken(ctx context.Context, store workflow.Store, name string, expires *time.Time, replace bool, now time.Time) (int64, string, error) {
+	if err := refuseSystemUser(name, "nobody signs in as it, so it takes no token"); err != nil {
+		return 0, "", err
+	}
 	if expires != nil && !expires.After(now) {
 		return 0, "", workflow.Invalid("expires", "must lie in the future")
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -90,6 +91,9 @@ func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, st
 	if name == "" {
 		return 0, "", workflow.Invalid("name", "required")
 	}
+	if err := refuseSystemUser(name, "choose another name"); err != nil {
+		return 0, "", err
+	}
 	if u.PasswordHash != "" {
 		if _, _, _, err := decodeHash(u.PasswordHash); err != nil {
 			return 0, "", err
@@ -131,23 +135,46 @@ func CreateUser(ctx context.Context, store workflow.Store, u NewUser) (int64, st
 	return id, u.Token, nil
 }
 
+// ErrServiceDisabled refuses a service user (ServiceActor) that an
+// administrator disabled.
+var ErrServiceDisabled = errors.New("auth: service user disabled")
+
 // ServiceActor returns the user called name, creating it without roles and
 // without a token when it does not exist: the identity certflow records
-// the public's acts under (the complaint intake, Art. 20).
+// the public's acts under (the complaint intake, Art. 20). A disabled one
+// is ErrServiceDisabled: `certflow user disable` is how an administrator
+// closes what acts under it, and enable opens it again.
 func ServiceActor(ctx context.Context, store workflow.Store, name string) (*workflow.Actor, error) {
 	var a workflow.Actor
 	err := store.Update(ctx, func(tx workflow.Tx) error {
-		var err error
-		a, err = tx.ActorByName(ctx, name)
-		if !errors.Is(err, workflow.ErrNotFound) {
+		us, err := userStore(tx)
+		if err != nil {
 			return err
 		}
-		id, err := tx.CreateUser(ctx, name, 0, nil)
-		a = workflow.Actor{UserID: id, Name: name}
+		c, err := us.Credentials(ctx, name)
+		switch {
+		case err == nil && c.Disabled:
+			return fmt.Errorf("user %q: %w", name, ErrServiceDisabled)
+		case err != nil && !errors.Is(err, workflow.ErrNotFound):
+			return err
+		}
+		a, err = tx.ServiceActor(ctx, name)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &a, nil
+}
+
+// refuseSystemUser refuses, with reason, what `certflow user` would do to
+// certflow's own user (workflow.SystemUserName): it records what certflow
+// does by itself (the nightly sweep settling cases), so it is no account
+// to add, to sign in as, or to disable.
+func refuseSystemUser(name, reason string) error {
+	if name != workflow.SystemUserName {
+		return nil
+	}
+	return fmt.Errorf("%w: user %s is certflow's own: certflow records under it what it does by itself (the nightly sweep); %s",
+		workflow.ErrForbidden, name, reason)
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"certflow/internal/auth"
 	"certflow/workflow"
 )
 
@@ -34,7 +35,8 @@ type PublicIntake struct {
 	// Actor returns the dedicated user public complaints are recorded as:
 	// a user with no roles and no staff record, so it can read and do
 	// nothing else (workflow.Engine.FileComplaint refuses any other). nil
-	// leaves the intake closed: it answers 503.
+	// leaves the intake closed: it answers 503; so does an error that is
+	// auth.ErrServiceDisabled (auth.ServiceActor of a disabled user).
 	Actor func(ctx context.Context) (*workflow.Actor, error)
 	// Limit complaints per Window from one client address; default 5 per
 	// 10 minutes. Every request counts, malformed ones too.
@@ -137,6 +139,11 @@ func (a *api) fileComplaint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	act, err := p.actor(r.Context())
+	if errors.Is(err, auth.ErrServiceDisabled) {
+		// An administrator closed the intake (certflow user disable).
+		a.intakeClosed(w, r)
+		return
+	}
 	if err != nil {
 		a.writeError(w, r, fmt.Errorf("httpapi: public intake actor: %v", err)) // a server fault: 500, logged
 		return

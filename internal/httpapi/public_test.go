@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"certflow/internal/auth"
 	"certflow/workflow"
 )
 
@@ -197,6 +198,44 @@ func TestPublicComplaintClosed(t *testing.T) {
 		return &workflow.Actor{UserID: 1, Roles: []workflow.RoleBinding{{Role: workflow.RoleLegalClerk, OrgUnitID: f.pref}}}, nil
 	}})
 	f.do(t, "POST", complaintURL, "", `{"officer_name":"张三","facts":"x"}`).problemOf(t, http.StatusInternalServerError, complaintURL)
+}
+
+// TestPublicIntakeUserDisabled: disabling the intake's user (certflow user
+// disable public-intake) closes the intake, 503 as when it is not open,
+// and enabling it opens it again, the same user filing.
+func TestPublicIntakeUserDisabled(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	store := f.engine.Store()
+	f.api.public = newPublicIntake(PublicIntake{Actor: func(ctx context.Context) (*workflow.Actor, error) {
+		return auth.ServiceActor(ctx, store, "public-intake")
+	}})
+	body := `{"officer_name":"张三","facts":"检查时未出示执法证件","org_unit_id":` + itoa(f.prefBiz) + `}`
+	f.do(t, "POST", complaintURL, "", body).decode(t, http.StatusCreated, &map[string]string{})
+	if err := auth.Disable(ctx, store, "public-intake"); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.do(t, "POST", complaintURL, "", body).problemOf(t, http.StatusServiceUnavailable, complaintURL); p.Type != problemUnavailable {
+		t.Fatalf("type %s", p.Type)
+	}
+	if err := auth.Enable(ctx, store, "public-intake"); err != nil {
+		t.Fatal(err)
+	}
+	f.do(t, "POST", complaintURL, "", body).decode(t, http.StatusCreated, &map[string]string{})
+	users, err := auth.Users(ctx, store, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, u := range users {
+		if u.Name == "public-intake" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d users named public-intake", n)
+	}
 }
 
 func TestRateLimiterKeys(t *testing.T) {

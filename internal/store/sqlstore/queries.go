@@ -720,6 +720,27 @@ func (t *tx) ActorByName(ctx context.Context, name string) (workflow.Actor, erro
 	return a, t.loadRoles(ctx, &a)
 }
 
+func (t *tx) ServiceActor(ctx context.Context, name string) (workflow.Actor, error) {
+	const find = `SELECT id, name, person_id FROM users WHERE name = $1`
+	var a workflow.Actor
+	var person sql.NullInt64
+	err := t.queryRow(ctx, find, name).Scan(&a.UserID, &a.Name, &person)
+	if errors.Is(err, sql.ErrNoRows) {
+		// DO NOTHING: a concurrent transaction that created it first
+		// wins; read committed lets the second look find its row.
+		_, err = t.exec(ctx, `INSERT INTO users (name, person_id, disabled, created_at) VALUES ($1, NULL, FALSE, $2) ON CONFLICT (name) DO NOTHING`,
+			name, time.Now().UTC())
+		if err == nil {
+			err = t.queryRow(ctx, find, name).Scan(&a.UserID, &a.Name, &person)
+		}
+	}
+	if err != nil {
+		return a, fmt.Errorf("user %q: %w", name, t.s.interpret(err))
+	}
+	a.PersonID = person.Int64
+	return a, t.loadRoles(ctx, &a)
+}
+
 func (t *tx) CreateUser(ctx context.Context, name string, personID int64, roles []workflow.RoleBinding) (int64, error) {
 	id, err := t.insert(ctx, sqlCreateUser, name, nullID(personID), time.Now().UTC())
 	if err != nil {

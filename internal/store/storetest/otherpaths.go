@@ -532,6 +532,59 @@ func testSuspension(t *testing.T, open Opener) {
 			t.Fatalf("after the sweep: %s", after.State)
 		}
 	})
+	t.Run("a disabled system user still records what the sweep settles", func(t *testing.T) {
+		w.T = t
+		systemUser := func() (id int64, disabled bool) {
+			t.Helper()
+			err := w.Store.DB().QueryRowContext(w.Ctx, `SELECT id, disabled FROM users WHERE name = $1`, workflow.SystemUserName).Scan(&id, &disabled)
+			if err != nil {
+				t.Fatalf("system user: %v", err)
+			}
+			return id, disabled
+		}
+		// The sweeps above created it; an older certflow user disable
+		// disabled it.
+		id, _ := systemUser()
+		if _, err := w.Store.DB().ExecContext(w.Ctx, `UPDATE users SET disabled = TRUE WHERE id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		v := w.MustFire("leader", suspensionScript.open(w), workflow.EvSuspend, "", "")
+		if _, err := w.Store.DB().ExecContext(w.Ctx, `UPDATE certificates SET state = 'returned', version = version + 1 WHERE id = $1`, v.CertificateID); err != nil {
+			t.Fatal(err)
+		}
+		res, err := w.Engine.SweepDeadlines(w.Ctx)
+		if err != nil || res.Settled != 1 {
+			t.Fatalf("sweep with the system user disabled: %+v %v", res, err)
+		}
+		got := w.view("clerk", v.ID)
+		if last := got.History[len(got.History)-1]; got.State != workflow.SusEnded || last.Actor != id || last.ActorName != workflow.SystemUserName {
+			t.Fatalf("after the sweep: %s, last %+v", got.State, last)
+		}
+		if again, disabled := systemUser(); again != id || !disabled {
+			t.Fatalf("system user %d disabled=%v, was %d disabled", again, disabled, id)
+		}
+		// Looked up by name in any transaction, enabled or not, it is the
+		// same user; a name nobody has is created once.
+		err = w.Store.Update(w.Ctx, func(tx workflow.Tx) error {
+			for _, name := range []string{workflow.SystemUserName, "service-x", "service-x"} {
+				a, err := tx.ServiceActor(w.Ctx, name)
+				if err != nil {
+					return err
+				}
+				if a.Name != name || a.UserID == 0 || len(a.Roles) != 0 || a.PersonID != 0 || name == workflow.SystemUserName && a.UserID != id {
+					return fmt.Errorf("ServiceActor(%s) = %+v", name, a)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := w.Store.DB().QueryRowContext(w.Ctx, `SELECT count(*) FROM users WHERE name = 'service-x'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("service-x: %d users, %v", n, err)
+		}
+	})
 	t.Run("expired certificates are invalid", func(t *testing.T) {
 		c := workflow.Certificate{State: workflow.CertReceived, ValidUntil: Today.AddDays(-1)}
 		if c.ValidOn(Today) {

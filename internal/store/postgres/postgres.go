@@ -44,10 +44,11 @@ func Dialect() sqlstore.Dialect {
 		return ""
 	}
 	return sqlstore.Dialect{
-		Name:        "postgres",
-		Migrations:  Migrations(),
-		IsUnique:    func(err error) bool { return code(err) == "23505" },
-		IsRetryable: func(err error) bool { c := code(err); return c == "40001" || c == "40P01" },
+		Name:         "postgres",
+		Migrations:   Migrations(),
+		IsUnique:     func(err error) bool { return code(err) == "23505" },
+		IsForeignKey: func(err error) bool { return code(err) == "23503" },
+		IsRetryable:  func(err error) bool { c := code(err); return c == "40001" || c == "40P01" },
 	}
 }
 

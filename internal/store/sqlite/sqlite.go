@@ -39,6 +39,10 @@ func Dialect() sqlstore.Dialect {
 			var e *sqlite.Error
 			return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 		},
+		IsForeignKey: func(err error) bool {
+			var e *sqlite.Error
+			return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+		},
 		IsRetryable: func(err error) bool {
 			var e *sqlite.Error
 			return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY)

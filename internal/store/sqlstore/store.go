@@ -26,6 +26,9 @@ type Dialect struct {
 	Migrations fs.FS
 	// IsUnique reports whether err is a unique-constraint violation.
 	IsUnique func(error) bool
+	// IsForeignKey reports whether err is a foreign-key violation: a
+	// write naming a row that does not exist.
+	IsForeignKey func(error) bool
 	// IsRetryable reports whether err is a serialization or busy failure
 	// that a new attempt of the whole transaction may not hit.
 	IsRetryable func(error) bool
@@ -181,10 +184,28 @@ func (s *Store) interpret(err error) error {
 		return fmt.Errorf("%w", workflow.ErrNotFound)
 	case s.dialect.IsUnique(err):
 		return fmt.Errorf("%w: %v", workflow.ErrDuplicate, err)
+	case s.dialect.IsForeignKey != nil && s.dialect.IsForeignKey(err):
+		return &missingRowError{err}
 	case s.dialect.IsRetryable != nil && s.dialect.IsRetryable(err):
 		return fmt.Errorf("%w: concurrent update, try again: %v", workflow.ErrStale, err)
 	}
 	return err
+}
+
+// missingRowError is a foreign-key violation: a write named a row (a
+// person, a unit, a user) that does not exist. The engine checks the IDs
+// it is given before it writes; this is the backstop for one it did not,
+// so that the request that named it hears "not found" (404), as a read of
+// that row would have said, rather than a server fault. Its text leaves
+// out the driver's, which names tables and constraints; Unwrap keeps it.
+type missingRowError struct{ driver error }
+
+func (e *missingRowError) Error() string {
+	return "a row it refers to: " + workflow.ErrNotFound.Error()
+}
+
+func (e *missingRowError) Unwrap() []error {
+	return []error{workflow.ErrNotFound, e.driver}
 }
 
 // Migrate applies the dialect's migrations not yet applied, each in its own

@@ -189,6 +189,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ApplyVersionChecks", func(t *testing.T) { testApplyVersionChecks(t, open) })
 	t.Run("FireContext", func(t *testing.T) { testFireContext(t, open) })
 	t.Run("TransactionEdges", func(t *testing.T) { testTransactionEdges(t, open) })
+	t.Run("MissingRows", func(t *testing.T) { testMissingRows(t, open) })
 	t.Run("CanceledCommands", func(t *testing.T) { testCanceledCommands(t, open) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open) })
 	t.Run("Access", func(t *testing.T) { testAccess(t, open) })

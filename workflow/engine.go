@@ -1099,14 +1099,17 @@ func replay(ctx context.Context, tx Tx, user int64, key, fp string, out any) (bo
 	return true, json.Unmarshal(rec.Result, out)
 }
 
-// retried answers a keyed command that failed with a conflict as an
-// earlier attempt of it did, if one committed: a concurrent retry took the
-// key first, or, when a client retries after its answer was cut off, the
-// first attempt's commit became visible between this attempt's replay
-// check and its read of the case, which then looked changed. out gets the
-// first answer. A conflict the key has no record of stays the conflict.
+// retried answers a keyed command that failed as an earlier attempt of it
+// did, if one committed: a concurrent retry took the key first, or, when
+// a client retries after its answer was cut off, the first attempt's
+// commit became visible between this attempt's replay check and its later
+// reads (PostgreSQL's read committed gives each statement its own
+// snapshot). Those reads then found the case changed (a conflict) or, for
+// an opening, the case the first attempt opened (Art. 4: one in
+// progress): any failure, not only a conflict. out gets the first answer.
+// A failure the key has no record of stays the failure.
 func (e *Engine) retried(ctx context.Context, user int64, key, fp string, out any, err error) error {
-	if key == "" || !errors.Is(err, ErrConflict) {
+	if key == "" || err == nil {
 		return err
 	}
 	rerr := e.replayOutside(ctx, user, key, fp, out)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,7 +95,8 @@ const NotifyImpossible = "无法告知"
 
 // ComplaintInput is the input of a complaint case's open event: the
 // complaint as received. LookupHash is set by the public intake only (the
-// SHA-256 of the lookup code the complainant was given).
+// SHA-256 of the lookup code the complainant was given): an office's
+// opening that sets it is refused.
 type ComplaintInput struct {
 	Kind               ComplaintKind `json:"kind,omitempty"` // default 举报
 	Channel            Channel       `json:"channel"`
@@ -213,6 +215,9 @@ func openComplaint(t *Transition) error {
 	d := ComplaintData{Kind: in.Kind, Channel: in.Channel, LookupHash: strings.ToLower(in.LookupHash)}
 	if _, err := hex.DecodeString(d.LookupHash); err != nil || (d.LookupHash != "" && len(d.LookupHash) != sha256.Size*2) {
 		return Invalid("lookup_hash", "a SHA-256 in hex, as the public intake sets it")
+	}
+	if d.LookupHash != "" && !t.Snap.Spawned {
+		return Invalid("lookup_hash", "set by the public intake only, with the code it gives the complainant")
 	}
 	if d.Kind == "" {
 		d.Kind = ComplaintReport
@@ -406,8 +411,21 @@ func (e *Engine) FileComplaint(ctx context.Context, actor *Actor, in PublicCompl
 	if err != nil {
 		return ComplaintReceipt{}, err
 	}
+	// The unit is checked before, and whether or not, a certificate
+	// matches: an answer that differed would tell whether the number is
+	// on record.
+	if err := positiveID("org_unit_id", in.OrgUnitID); err != nil {
+		return ComplaintReceipt{}, err
+	}
 	var receipt ComplaintReceipt
 	err = e.store.Update(ctx, func(tx Tx) error {
+		if in.OrgUnitID != 0 {
+			if _, err := tx.OrgUnit(ctx, in.OrgUnitID); errors.Is(err, ErrNotFound) {
+				return Invalid("org_unit_id", fmt.Sprintf("no org unit %d", in.OrgUnitID))
+			} else if err != nil {
+				return err
+			}
+		}
 		open := OpenCaseInput{Path: PathComplaint, OrgUnitID: in.OrgUnitID, Data: data}
 		if n := strings.TrimSpace(in.CertificateNumber); n != "" {
 			certs, err := tx.ListCertificates(ctx, CertificateFilter{Scope: Scope{All: true}, Number: n, Limit: 2})

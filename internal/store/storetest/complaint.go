@@ -215,6 +215,18 @@ func testComplaint(t *testing.T, open Opener) {
 		if d := complaintData(t, v); d.CertificateNumber != cert.Number {
 			t.Fatalf("data %+v", d)
 		}
+		// The unit named is checked whether or not the number matched: the
+		// answer must not tell which.
+		for _, unit := range []int64{-1, 999999} {
+			var answers []string
+			for _, number := range []string{cert.Number, "NO-SUCH-2"} {
+				_, err := w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{CertificateNumber: number, Facts: "x", OrgUnitID: unit})
+				answers = append(answers, fmt.Sprint(err))
+			}
+			if answers[0] != answers[1] || !strings.Contains(answers[0], "org_unit_id") {
+				t.Fatalf("unit %d: with the number on record %q, without %q", unit, answers[0], answers[1])
+			}
+		}
 		// An unknown number: the case is about nobody.
 		r, err = w.Engine.FileComplaint(w.Ctx, public, workflow.PublicComplaint{CertificateNumber: "NO-SUCH-1", Facts: "冒充执法人员"})
 		if err != nil {
@@ -296,11 +308,14 @@ func testComplaint(t *testing.T, open Opener) {
 		if st := status(r.LookupCode); fmt.Sprint(st) != fmt.Sprint(want) {
 			t.Fatalf("closed: %+v, want %+v", st, want)
 		}
-		// A complaint the office recorded has no code: nothing else is keyed.
-		o := w.openAs("clerk", workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
+		// Only the public intake gives codes: an office cannot make one.
+		_, err = w.Engine.OpenCase(w.Ctx, w.Actor("clerk"), workflow.OpenCaseInput{Path: workflow.PathComplaint, OrgUnitID: w.Data.Units["tianshan"],
 			Data: json.RawMessage(`{"channel":"来信","officer_name":"张某","facts":"x","lookup_hash":"` + workflow.ComplaintLookupHash("AAAA-AAAA-AAAA") + `"}`)})
-		if _, err := w.Engine.ComplaintStatusOf(w.Ctx, "AAAA-AAAA-AAAA"); !errors.Is(err, workflow.ErrNotFound) || o.ID == 0 {
+		if !isInputOn("lookup_hash")(err) {
 			t.Fatalf("a hash set by the office: %v", err)
+		}
+		if _, err := w.Engine.ComplaintStatusOf(w.Ctx, "AAAA-AAAA-AAAA"); !errors.Is(err, workflow.ErrNotFound) {
+			t.Fatalf("a code never given: %v", err)
 		}
 	})
 

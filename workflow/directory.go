@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -136,6 +137,13 @@ func validatePerson(p *Person, old *Person, today Date) error {
 		return Invalid("name", "required")
 	case n > 50:
 		return Invalid("name", "longer than 50 characters")
+	}
+	// A name is what its 公民身份号码's card shows: an invisible
+	// character (zero-width, a bidi mark, a BOM) would make it look like
+	// another person's, and search would not find it.
+	if i := strings.IndexFunc(p.Name, func(r rune) bool { return unicode.Is(unicode.Cf, r) || unicode.IsControl(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(p.Name[i:])
+		return Invalid("name", fmt.Sprintf("holds %U, an invisible character", r))
 	}
 	id, err := ParseIDNumber(string(p.IDNumber))
 	if err != nil {

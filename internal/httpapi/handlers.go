@@ -79,7 +79,7 @@ func queryAll(r *http.Request, name string) ([]string, error) {
 			return nil, badRequest(name, "%s: not valid UTF-8", name)
 		}
 		if bad := badRune(v); bad >= 0 {
-			return nil, badRequest(name, "%s: holds %U, a control or invisible character", name, bad)
+			return nil, badRequest(name, "%s: holds %U, a control character", name, bad)
 		}
 	}
 	return q[name], nil

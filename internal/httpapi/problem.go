@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -238,11 +239,14 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 // checkText refuses, before anything is decoded, what no member of any
 // body takes and what a database may refuse: bytes that are not UTF-8,
 // control characters other than tab and line breaks (NUL above all:
-// PostgreSQL stores no NUL in text or jsonb), invisible format characters
-// (zero-width, bidi overrides, BOM: a name holding them looks like
-// another), and a member named twice in one object (encoding/json would
-// keep the last silently). It reads every string, member names and values,
-// nested in data too. Malformed JSON it leaves to the decoder to describe.
+// PostgreSQL stores no NUL in text or jsonb), the bidi embedding, override
+// and isolate controls (they make text read otherwise than it is stored),
+// and a member named twice in one object, in any case (encoding/json
+// matches names regardless of case and would keep the last silently). It
+// reads every string, member names and values, nested in data too. Other
+// format characters — zero-width joiners, marks of Arabic-script Uyghur
+// and Kazakh, a soft hyphen — are text; names refuse them (workflow).
+// Malformed JSON it leaves to the decoder to describe.
 func checkText(body []byte) error {
 	if !utf8.Valid(body) {
 		return badRequest("", "the body is not valid UTF-8")
@@ -250,7 +254,7 @@ func checkText(body []byte) error {
 	type frame struct {
 		object  bool
 		wantKey bool
-		keys    map[string]bool
+		keys    []string
 		path    string // the member this container is, dotted
 		key     string // in an object: the member being read
 	}
@@ -271,7 +275,7 @@ func checkText(body []byte) error {
 		case json.Delim:
 			switch tok {
 			case '{', '[':
-				stack = append(stack, &frame{object: tok == '{', wantKey: tok == '{', keys: map[string]bool{}, path: member})
+				stack = append(stack, &frame{object: tok == '{', wantKey: tok == '{', path: member})
 				continue
 			default:
 				stack = stack[:len(stack)-1]
@@ -280,12 +284,12 @@ func checkText(body []byte) error {
 		case string:
 			if top.object && top.wantKey {
 				if bad := badRune(tok); bad >= 0 {
-					return badRequest(join(top.path, tok), "a member name holds %U, a control or invisible character", bad)
+					return badRequest(join(top.path, tok), "a member name holds %U, a control character", bad)
 				}
-				if top.keys[tok] {
+				if slices.ContainsFunc(top.keys, func(k string) bool { return strings.EqualFold(k, tok) }) {
 					return badRequest(join(top.path, tok), "%s: given twice; it takes one value", join(top.path, tok))
 				}
-				top.keys[tok], top.key, top.wantKey = true, tok, false
+				top.keys, top.key, top.wantKey = append(top.keys, tok), tok, false
 				continue
 			}
 			if bad := badRune(tok); bad >= 0 {
@@ -293,7 +297,7 @@ func checkText(body []byte) error {
 				if field == "" {
 					field = "body"
 				}
-				return badRequest(member, "%s: holds %U, a control or invisible character; remove it", field, bad)
+				return badRequest(member, "%s: holds %U, a control character; remove it", field, bad)
 			}
 		}
 		if top.object {
@@ -302,10 +306,12 @@ func checkText(body []byte) error {
 	}
 }
 
-// badRune returns the first rune of s no text may hold (checkText), or -1.
+// badRune returns the first rune of s no text may hold (checkText), or -1:
+// a control character other than tab and line breaks, or a bidi
+// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069).
 func badRune(s string) rune {
 	for _, r := range s {
-		if (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') || unicode.Is(unicode.Cf, r) {
+		if (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
 			return r
 		}
 	}

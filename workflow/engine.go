@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -421,10 +422,14 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 	if cmd.Actor == nil {
 		return Result{}, ErrUnauthenticated
 	}
-	fp := fingerprint("fire", cmd.CaseID, string(cmd.Event), cmd.ExpectedVersion, cmd.Comment, cmd.Input)
+	// The key is the caller's, acting for whomever: on_behalf_of is part
+	// of the request it names.
+	caller := cmd.Actor
+	fp := fingerprint("fire", cmd.CaseID, string(cmd.Event), cmd.ExpectedVersion, cmd.Comment+"\x00"+strconv.FormatInt(cmd.OnBehalfOf, 10), cmd.Input)
 	var res Result
 	err := e.store.Update(ctx, func(tx Tx) error {
-		if done, err := replay(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &res); done || err != nil {
+		cmd := cmd // the delegator acts below; caller stays who asked
+		if done, err := replay(ctx, tx, caller.UserID, cmd.IdempotencyKey, fp, &res); done || err != nil {
 			res.Replayed = done && err == nil
 			return err
 		}
@@ -433,7 +438,6 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		if err != nil {
 			return err
 		}
-		caller := cmd.Actor
 		cmd.Actor = act
 		fc, err := tx.FireContext(ctx, cmd.CaseID)
 		if err != nil {
@@ -488,11 +492,11 @@ func (e *Engine) Fire(ctx context.Context, cmd Command) (Result, error) {
 		for _, d := range ch.Documents {
 			res.Documents = append(res.Documents, DocumentStatus{JobID: d.ID, Doc: d.Doc, EventID: ch.Event.ID, State: "pending"})
 		}
-		return remember(ctx, tx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, c.ID, &res, now)
+		return remember(ctx, tx, caller.UserID, cmd.IdempotencyKey, fp, c.ID, &res, now)
 	})
 	if err != nil {
 		var first Result
-		if err = e.retried(ctx, cmd.Actor.UserID, cmd.IdempotencyKey, fp, &first, err); err == nil {
+		if err = e.retried(ctx, caller.UserID, cmd.IdempotencyKey, fp, &first, err); err == nil {
 			res = first
 			res.Replayed = true
 		}
@@ -695,14 +699,22 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, ce
 			if o.ID == cause.ID || !slices.Contains(def.From, o.State) {
 				return nil
 			}
-			// Locked before it is read: a task act committed on it
-			// meanwhile is waited for, not a version conflict that fails
-			// the command that triggered this one.
+			fc, err := tx.FireContext(ctx, o.ID)
+			if err != nil {
+				return err
+			}
+			if _, fires, err := e.followerTransition(ctx, fl, fc, cmd.Actor, now); err != nil || !fires {
+				return err // a guard still refuses: not this follower's to end
+			}
+			// Locked, then read again, before it is written: a task act
+			// committed on it meanwhile is waited for rather than a
+			// version conflict failing the command that triggered this
+			// one. (A deadlock with a transaction locking the same rows
+			// in another order is still possible, and answers 409.)
 			if err := tx.LockCase(ctx, o.ID); err != nil {
 				return err
 			}
-			fc, err := tx.FireContext(ctx, o.ID)
-			if err != nil {
+			if fc, err = tx.FireContext(ctx, o.ID); err != nil {
 				return err
 			}
 			if !slices.Contains(def.From, fc.Case.State) {
@@ -1083,8 +1095,8 @@ func replay(ctx context.Context, tx Tx, user int64, key, fp string, out any) (bo
 	if key == "" {
 		return false, nil
 	}
-	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-		return true, Invalid("Idempotency-Key", "at most 255 printable ASCII characters (a UUID, say)")
+	if len(key) > MaxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		return true, Invalid("Idempotency-Key", fmt.Sprintf("at most %d printable ASCII characters (a UUID, say)", MaxIdempotencyKey))
 	}
 	rec, err := tx.Idempotency(ctx, user, key)
 	if errors.Is(err, ErrNotFound) {
@@ -1129,12 +1141,13 @@ func (e *Engine) replayOutside(ctx context.Context, user int64, key, fp string, 
 	})
 }
 
+// MaxIdempotencyKey is the longest Idempotency-Key taken, checked before
+// the command runs (replay).
+const MaxIdempotencyKey = 200
+
 func remember(ctx context.Context, tx Tx, user int64, key, fp string, caseID int64, result any, now time.Time) error {
 	if key == "" {
 		return nil
-	}
-	if len(key) > 200 {
-		return Invalid("Idempotency-Key", "longer than 200 characters")
 	}
 	b, err := json.Marshal(result)
 	if err != nil {

@@ -144,6 +144,11 @@ func openDeparture(t *Transition) error {
 	default:
 		return Invalid("reason", "one of 退休, 辞职, 辞退, 调离, 不再承担应急管理职责 (Art. 18)")
 	}
+	if d.EffectiveOn.Before(MeasuresEffective) && !d.EffectiveOn.IsZero() {
+		// May lie ahead (a retirement announced), never before the
+		// measures: the change report it files dates from it.
+		return Invalid("effective_on", "before "+MeasuresEffective.String()+", when the measures took effect (Art. 21)")
+	}
 	if d.EffectiveOn.IsZero() {
 		d.EffectiveOn = t.Snap.Today
 	}
@@ -268,6 +273,9 @@ func platformChange(d DepartureData, personID int64, today Date) OpenCaseInput {
 	}
 	if pd.ChangedOn.IsZero() || pd.ChangedOn.After(today) {
 		pd.ChangedOn = today
+	}
+	if pd.ChangedOn.Before(MeasuresEffective) { // a departure opened before effective_on was checked
+		pd.ChangedOn = MeasuresEffective
 	}
 	data, _ := json.Marshal(&pd)
 	return OpenCaseInput{Path: PathPlatformEntry, PersonID: personID, Data: data}

@@ -218,6 +218,7 @@ func testPlatform(t *testing.T, open Opener) {
 			{workflow.PathPlatformEntry, `{"change":"其他","changed_on":"2020-06-30","details":"职务变更"}`, "changed_on"},
 			{workflow.PathPlatformEntry, `{"change":"转岗","changed_on":"1999-03-01","enforcement_post":true}`, "changed_on"},
 			{workflow.PathComplaint, `{"channel":"来信","received_on":"2020-06-30","officer_name":"张某","facts":"x"}`, "received_on"},
+			{workflow.PathDeparture, `{"reason":"退休","effective_on":"2020-06-30"}`, "effective_on"},
 		} {
 			var in *workflow.InputError
 			if err := open(tc.path, tc.data); !errors.As(err, &in) || in.Field != tc.field || !strings.Contains(in.Reason, "Art. 21") {

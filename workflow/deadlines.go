@@ -250,21 +250,11 @@ func (e *Engine) settleFollowers(ctx context.Context, now time.Time) (int, error
 				for _, id := range due {
 					settled := false
 					err := e.store.Update(ctx, func(tx Tx) error {
-						// Locked first, as in the transition (follow): an
-						// act committed on it meanwhile is waited for, not
-						// a conflict failing the night's sweep.
-						if err := tx.LockCase(ctx, id); err != nil {
-							return err
-						}
-						fc, err := tx.FireContext(ctx, id)
-						if err != nil || fc.Case.State != st {
-							return err // moved on meanwhile
-						}
 						actor, err := systemActor(ctx, tx)
 						if err != nil {
 							return err
 						}
-						settled, err = e.fireFollower(ctx, tx, fl, fc, Command{Actor: actor, Comment: what.settled()}, now)
+						settled, err = e.fireFollower(ctx, tx, fl, id, Command{Actor: actor, Comment: what.settled()}, now)
 						return err
 					})
 					if err != nil {

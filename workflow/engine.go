@@ -706,21 +706,7 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, ce
 			if _, fires, err := e.followerTransition(ctx, fl, fc, cmd.Actor, now); err != nil || !fires {
 				return err // a guard still refuses: not this follower's to end
 			}
-			// Locked, then read again, before it is written: a task act
-			// committed on it meanwhile is waited for rather than a
-			// version conflict failing the command that triggered this
-			// one. (A deadlock with a transaction locking the same rows
-			// in another order is still possible, and answers 409.)
-			if err := tx.LockCase(ctx, o.ID); err != nil {
-				return err
-			}
-			if fc, err = tx.FireContext(ctx, o.ID); err != nil {
-				return err
-			}
-			if !slices.Contains(def.From, fc.Case.State) {
-				return nil // moved on while it was waited for
-			}
-			if _, err := e.fireFollower(ctx, tx, fl, fc, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, Comment: why}, now); err != nil {
+			if _, err := e.fireFollower(ctx, tx, fl, o.ID, Command{Actor: cmd.Actor, OnBehalfOf: cmd.OnBehalfOf, Comment: why}, now); err != nil {
 				return fmt.Errorf("workflow: %s on case %d after %s: %w", def.Name, o.ID, cause.Number, err)
 			}
 			return nil
@@ -732,11 +718,23 @@ func (e *Engine) follow(ctx context.Context, tx Tx, cmd Command, what Follow, ce
 	return nil
 }
 
-// fireFollower fires fl's event on the case of fc, as cmd's actor with its
-// comment, and reports whether it fired: a case whose guard still refuses
-// is not the follower's to end (another certificate is out) and is left
-// as it is.
-func (e *Engine) fireFollower(ctx context.Context, tx Tx, fl follower, fc FireContext, cmd Command, now time.Time) (bool, error) {
+// fireFollower fires fl's event on case id, as cmd's actor with its
+// comment, and reports whether it fired: a case no longer in the event's
+// From states, or whose guard still refuses (another certificate is out),
+// is not the follower's to end and is left as it is. Its callers found it
+// due on a read without a lock; it is locked, then read again, before it
+// is written: a task act committed on it meanwhile is waited for rather
+// than a version conflict failing the command that triggered this one, or
+// the night's sweep. (A deadlock with a transaction locking the same rows
+// in another order is still possible, and answers 409.)
+func (e *Engine) fireFollower(ctx context.Context, tx Tx, fl follower, id int64, cmd Command, now time.Time) (bool, error) {
+	if err := tx.LockCase(ctx, id); err != nil {
+		return false, err
+	}
+	fc, err := tx.FireContext(ctx, id)
+	if err != nil || !slices.Contains(fl.def.From, fc.Case.State) {
+		return false, err // moved on while it was waited for
+	}
 	tr, fires, err := e.followerTransition(ctx, fl, fc, cmd.Actor, now)
 	if !fires || err != nil {
 		return false, err

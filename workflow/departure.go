@@ -267,7 +267,7 @@ func completeDeparture(t *Transition) error {
 // 辞职, 辞退, 调离 and other changes). A departure completed before its
 // effective date counts from the day it completed: early, never late.
 func platformChange(d DepartureData, personID int64, today Date) OpenCaseInput {
-	pd := PlatformData{Reason: "change", Change: ChangeKind(d.Reason), ChangedOn: d.EffectiveOn}
+	pd := PlatformData{Change: ChangeKind(d.Reason), ChangedOn: d.EffectiveOn}
 	if d.Reason == DepartStopDuty {
 		pd.Change, pd.Details = ChangeOther, string(DepartStopDuty)
 	}
@@ -277,8 +277,7 @@ func platformChange(d DepartureData, personID int64, today Date) OpenCaseInput {
 	if pd.ChangedOn.Before(MeasuresEffective) { // a departure opened before effective_on was checked
 		pd.ChangedOn = MeasuresEffective
 	}
-	data, _ := json.Marshal(&pd)
-	return OpenCaseInput{Path: PathPlatformEntry, PersonID: personID, Data: data}
+	return changeReport(personID, pd)
 }
 
 func withdrawDeparture(t *Transition) error {

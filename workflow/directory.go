@@ -2,7 +2,6 @@ package workflow
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -233,9 +232,8 @@ func (e *Engine) reportLeftPost(ctx context.Context, tx Tx, actor *Actor, old, n
 	if !holdsJusticeCertificate(certs) {
 		return nil
 	}
-	data, _ := json.Marshal(PlatformData{Reason: "change", Change: ChangeTransfer, ChangedOn: e.Today(), EnforcementPost: new(false),
-		Details: "人员信息变更：不再在执法岗位"})
-	_, err = e.open(ctx, tx, actor, OpenCaseInput{Path: PathPlatformEntry, PersonID: now.ID, Data: data}, true, e.Now())
+	_, err = e.open(ctx, tx, actor, changeReport(now.ID, PlatformData{Change: ChangeTransfer, ChangedOn: e.Today(), EnforcementPost: new(false),
+		Details: "人员信息变更：不再在执法岗位"}), true, e.Now())
 	return err
 }
 

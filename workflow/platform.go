@@ -69,6 +69,14 @@ type PlatformData struct {
 	RandomOn        Date       `json:"random_entered_on,omitempty"`
 }
 
+// changeReport is the platform-entry case reporting pd, a change about
+// person, that certflow opens itself (Art. 14 second paragraph).
+func changeReport(person int64, pd PlatformData) OpenCaseInput {
+	pd.Reason = "change"
+	data, _ := json.Marshal(&pd) // dates and strings: it always encodes
+	return OpenCaseInput{Path: PathPlatformEntry, PersonID: person, Data: data}
+}
+
 // PlatformEntryOnReceipt is the platform-entry case a receipt (领取) opens:
 // the Art. 14 month counts from receivedOn.
 func PlatformEntryOnReceipt(personID, certificateID int64, receivedOn Date) OpenCaseInput {

@@ -184,11 +184,9 @@ func reported(effect func(*Transition) error, what string) func(*Transition) err
 			return err
 		}
 		c := t.Snap.Certificate
-		pd := PlatformData{Reason: "change", Change: ChangeOther, ChangedOn: t.Snap.Today,
-			Details: fmt.Sprintf("%s%s（证号：%s）", c.Kind.Label(), what, c.Number)}
-		data, err := json.Marshal(&pd)
-		t.Spawn = append(t.Spawn, OpenCaseInput{Path: PathPlatformEntry, PersonID: c.PersonID, Data: data})
-		return err
+		t.Spawn = append(t.Spawn, changeReport(c.PersonID, PlatformData{Change: ChangeOther, ChangedOn: t.Snap.Today,
+			Details: fmt.Sprintf("%s%s（证号：%s）", c.Kind.Label(), what, c.Number)}))
+		return nil
 	}
 }
 
